@@ -1,0 +1,3 @@
+from radrepro.cli import main
+
+raise SystemExit(main())

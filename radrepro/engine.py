@@ -1,0 +1,54 @@
+"""radrepro's own extractor: one case in, a feature Series out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from radrepro.case import load_pair
+from radrepro.conventions import get_convention
+from radrepro.settings import Settings, load_settings
+
+
+def extract(
+    image: Any,
+    mask: Any,
+    settings: "Settings | dict | str | None" = None,
+    *,
+    convention: str = "ibsi",
+) -> pd.Series:
+    """Extract the features of one region of interest.
+
+    Parameters
+    ----------
+    image, mask
+        SimpleITK images or paths to files SimpleITK reads (NIfTI, NRRD, ...). The mask must be on
+        the image's grid; its ROI is the voxels equal to ``settings.label``.
+    settings
+        A :class:`~radrepro.settings.Settings`, a dict of settings, a path to a TOML/YAML file
+        (radrepro or pyradiomics format), or ``None`` for the defaults.
+    convention
+        ``ibsi`` (IBSI 1 definitions, features named by reference tag such as ``stat_mean``) or
+        ``pyradiomics`` (pyradiomics 3.0.1 definitions and names such as ``original_firstorder_Mean``).
+
+    Returns
+    -------
+    pandas.Series
+        Feature name -> value (float64), named after the convention.
+
+    Raises
+    ------
+    radrepro.errors.InputError
+        Missing, unreadable or inconsistent image/mask.
+    radrepro.errors.SettingsError
+        Unknown or invalid settings.
+    """
+    s = load_settings(settings)
+    conv = get_convention(convention)
+    load = getattr(conv, "load_pair", None) or (
+        lambda i, m, st: load_pair(i, m, label=st.label, geometry_tolerance=st.geometry_tolerance)
+    )
+    img, msk = load(image, mask, s)
+    values = conv.extract(img, msk, s)
+    return pd.Series(values, dtype="float64", name=convention)

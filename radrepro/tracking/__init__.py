@@ -1,0 +1,1 @@
+"""Side effects at the edge: MLflow tracking and provenance. The core never imports this package."""
