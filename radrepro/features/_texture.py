@@ -1,0 +1,247 @@
+"""Shared helpers of the six texture families: directions, neighbourhoods, aggregation.
+
+Arrays are indexed ``(z, y, x)``; z is the slice axis. A grey-level volume (``levels``) holds
+1..Ng inside the region of interest and 0 outside, as :class:`radrepro.processing.ROI` provides it.
+
+Aggregation (IBSI 1, section 3.1.2) turns the matrices of a family into one value per feature:
+
+- directional families (GLCM, GLRLM) have six: ``2D_avg`` (one matrix per slice and in-plane
+  direction, features averaged over all of them), ``2D_comb`` (directions merged per slice, averaged
+  over slices), ``2_5D_avg`` (slices merged per direction, averaged over directions), ``2_5D_comb``
+  (all 2D matrices merged), ``3D_avg`` (one matrix per 3D direction, averaged) and ``3D_comb``
+  (all 3D matrices merged);
+- the other families have three: ``2D`` (per slice, averaged), ``2_5D`` (slices merged), ``3D``.
+
+Empty matrices (slices without ROI voxels, directions without voxel pairs) are left out of every
+average, as IBSI does. A feature that is undefined for a matrix (NaN) is left out of its average; a
+feature undefined for every matrix is NaN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from radrepro.registry import Feature
+
+# The 13 unique 3D directions (dz, dy, dx) of the 26-neighbourhood; the first 4 are in-plane.
+DIRECTIONS_3D = np.array(
+    [(0, 0, 1), (0, 1, 1), (0, 1, 0), (0, 1, -1)]
+    + [(1, dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)],
+    dtype=np.int64,
+)
+DIRECTIONS_2D = DIRECTIONS_3D[:4].copy()
+
+SUFFIXES_DIRECTIONAL = {"2D": ("2D_avg", "2D_comb"), "2.5D": ("2_5D_avg", "2_5D_comb"), "3D": ("3D_avg", "3D_comb")}
+SUFFIXES_PLAIN = {"2D": "2D", "2.5D": "2_5D", "3D": "3D"}
+
+
+def directions(in_plane: bool) -> np.ndarray:
+    """Unique direction vectors ``(dz, dy, dx)``: 4 in-plane ones, or all 13 of 3D (a copy)."""
+    return (DIRECTIONS_2D if in_plane else DIRECTIONS_3D).copy()
+
+
+def neighbourhood(distance: int, in_plane: bool) -> np.ndarray:
+    """All offsets ``(dz, dy, dx)`` with Chebyshev norm 1..``distance`` (centre excluded).
+
+    In-plane: ``(2d+1)^2 - 1`` offsets with ``dz = 0``; 3D: ``(2d+1)^3 - 1`` offsets. Ordered by
+    z, then y, then x, so that kernels visit neighbours in a fixed order.
+    """
+    r = range(-distance, distance + 1)
+    zs = (0,) if in_plane else r
+    out = [(dz, dy, dx) for dz in zs for dy in r for dx in r if (dz, dy, dx) != (0, 0, 0)]
+    return np.array(out, dtype=np.int64)
+
+
+def texture_dims(roi) -> tuple[str, ...]:
+    """The aggregations asked for by the ROI's settings, in the order 2D, 2.5D, 3D."""
+    dims = tuple(roi.settings.texture_dims)
+    return tuple(d for d in ("2D", "2.5D", "3D") if d in dims)
+
+
+def nan_result(features: tuple[Feature, ...], dims: Iterable[str], directional: bool) -> dict[str, float]:
+    """Every tag of ``features`` for ``dims``, valued NaN (empty ROI)."""
+    out: dict[str, float] = {}
+    for dim in dims:
+        suffixes = SUFFIXES_DIRECTIONAL[dim] if directional else (SUFFIXES_PLAIN[dim],)
+        for suffix in suffixes:
+            out.update({f"{f.tag}_{suffix}": float("nan") for f in features})
+    return out
+
+
+def _mean_rows(values: np.ndarray) -> np.ndarray:
+    """Column means over the finite entries of a (B, F) array; NaN where a column has none."""
+    finite = np.isfinite(values)
+    count = finite.sum(axis=0)
+    total = np.where(finite, values, 0.0).sum(axis=0)
+    out = np.full(values.shape[1], np.nan)
+    np.divide(total, count, out=out, where=count > 0)
+    return out
+
+
+def averaged(mats: np.ndarray, feature_fn: Callable[..., np.ndarray], n_features: int, *extra: np.ndarray) -> np.ndarray:
+    """Features of each non-empty matrix in a stack, averaged.
+
+    Parameters
+    ----------
+    mats
+        Stack of matrices, shape ``(B, ...)``; a matrix is empty when all its entries are 0.
+    feature_fn
+        ``feature_fn(nonempty_mats, *nonempty_extra) -> (b, n_features)``.
+    extra
+        Per-matrix arrays of shape ``(B, ...)`` passed along (e.g. voxel counts).
+    """
+    flat = mats.reshape(mats.shape[0], -1)
+    keep = flat.any(axis=1)
+    if not keep.any():
+        return np.full(n_features, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = feature_fn(mats[keep], *(e[keep] for e in extra))
+    return _mean_rows(np.asarray(values, dtype=np.float64).reshape(int(keep.sum()), n_features))
+
+
+def aggregate_directional(
+    mats_2d: np.ndarray | None,
+    mats_3d: np.ndarray | None,
+    feature_fn: Callable[[np.ndarray], np.ndarray],
+    n_features: int,
+) -> dict[str, np.ndarray]:
+    """The six IBSI aggregations of a directional family.
+
+    Parameters
+    ----------
+    mats_2d
+        Per-slice, per-in-plane-direction matrices, shape ``(n_slices, 4, ...)``, or None to skip
+        2D and 2.5D.
+    mats_3d
+        Per-3D-direction matrices of the whole volume, shape ``(13, ...)``, or None to skip 3D.
+    """
+    out = {}
+    if mats_2d is not None:
+        per = mats_2d.reshape((-1,) + mats_2d.shape[2:])
+        out["2D_avg"] = averaged(per, feature_fn, n_features)
+        out["2D_comb"] = averaged(mats_2d.sum(axis=1), feature_fn, n_features)
+        out["2_5D_avg"] = averaged(mats_2d.sum(axis=0), feature_fn, n_features)
+        out["2_5D_comb"] = averaged(mats_2d.sum(axis=(0, 1))[None], feature_fn, n_features)
+    if mats_3d is not None:
+        out["3D_avg"] = averaged(mats_3d, feature_fn, n_features)
+        out["3D_comb"] = averaged(mats_3d.sum(axis=0)[None], feature_fn, n_features)
+    return out
+
+
+def aggregate_plain(
+    mats_2d: np.ndarray | None,
+    mats_3d: np.ndarray | None,
+    feature_fn: Callable[..., np.ndarray],
+    n_features: int,
+    nv_2d: np.ndarray | None = None,
+    nv_3d: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """The three IBSI aggregations of a non-directional family.
+
+    ``mats_2d`` has shape ``(n_slices, ...)`` (one matrix per slice), ``mats_3d`` shape ``(1, ...)``.
+    ``nv_2d`` / ``nv_3d`` (voxel counts per matrix), when given, are passed to ``feature_fn`` as a
+    second argument and summed with the matrices for 2.5D.
+    """
+    out = {}
+    if mats_2d is not None:
+        extra = () if nv_2d is None else (np.asarray(nv_2d, dtype=np.float64),)
+        out["2D"] = averaged(mats_2d, feature_fn, n_features, *extra)
+        extra25 = () if nv_2d is None else (np.array([float(np.sum(nv_2d))]),)
+        out["2_5D"] = averaged(mats_2d.sum(axis=0)[None], feature_fn, n_features, *extra25)
+    if mats_3d is not None:
+        extra = () if nv_3d is None else (np.asarray(nv_3d, dtype=np.float64),)
+        out["3D"] = averaged(mats_3d, feature_fn, n_features, *extra)
+    return out
+
+
+def tagged(features: tuple[Feature, ...], values_by_suffix: dict[str, np.ndarray], order: Iterable[str]) -> dict[str, float]:
+    """``{tag_suffix: value}`` for each suffix in ``order`` present in ``values_by_suffix``."""
+    out: dict[str, float] = {}
+    for suffix in order:
+        if suffix in values_by_suffix:
+            vals = values_by_suffix[suffix]
+            out.update({f"{f.tag}_{suffix}": float(v) for f, v in zip(features, vals)})
+    return out
+
+
+def check_levels(levels: np.ndarray, n_levels: int, name: str) -> np.ndarray:
+    """``levels`` as a C-contiguous int32 (z, y, x) array with values 0..n_levels (0 = outside)."""
+    arr = np.asarray(levels)
+    if arr.ndim != 3:
+        raise ValueError(f"{name}: levels must be a 3D (z, y, x) array, got {arr.ndim} dimensions")
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"{name}: levels must hold integer grey levels (0 outside the ROI), got {arr.dtype}")
+    if n_levels < 0:
+        raise ValueError(f"{name}: n_levels must be >= 0, got {n_levels}")
+    if arr.size and (arr.min() < 0 or arr.max() > n_levels):
+        raise ValueError(f"{name}: grey levels must lie in 0..n_levels={n_levels}, found {arr.min()}..{arr.max()}")
+    return np.ascontiguousarray(arr, dtype=np.int32)
+
+
+def check_offsets(offsets: np.ndarray, name: str) -> np.ndarray:
+    """``offsets`` as a C-contiguous int64 (n, 3) array of (dz, dy, dx) vectors, none zero."""
+    arr = np.ascontiguousarray(np.asarray(offsets, dtype=np.int64))
+    if arr.ndim != 2 or arr.shape[1] != 3:
+        raise ValueError(f"{name}: offsets must have shape (n, 3) as (dz, dy, dx), got {arr.shape}")
+    if (np.abs(arr).sum(axis=1) == 0).any():
+        raise ValueError(f"{name}: offsets must not contain the zero vector")
+    return arr
+
+
+def zone_like_features(P: np.ndarray, j: np.ndarray, nv: np.ndarray) -> np.ndarray:
+    """The 17 features shared by GLRLM, GLSZM, GLDZM and NGLDM, for a stack of matrices.
+
+    Parameters
+    ----------
+    P
+        Counts, shape ``(B, Ng, U)``: rows are grey levels 1..Ng, columns have the values ``j``
+        (run length, zone size, zone distance or dependence count + 1).
+    j
+        Column values, shape ``(U,)``.
+    nv
+        Number of voxels each matrix represents, shape ``(B,)`` (for run/zone percentage).
+
+    Returns
+    -------
+    ndarray, shape (B, 17)
+        In order: small-j emphasis, large-j emphasis, low grey level emphasis, high grey level
+        emphasis, small-j low grey, small-j high grey, large-j low grey, large-j high grey, grey
+        level non-uniformity, its normalised form, j non-uniformity, its normalised form,
+        percentage (Ns / nv), grey level variance, j variance, entropy (log2), energy.
+    """
+    P = np.asarray(P, dtype=np.float64)
+    ng = P.shape[1]
+    i = np.arange(1, ng + 1, dtype=np.float64)[None, :, None]
+    jj = np.asarray(j, dtype=np.float64)[None, None, :]
+    ns = P.sum(axis=(1, 2))
+    pi = P.sum(axis=2)
+    pj = P.sum(axis=1)
+    i1 = i[:, :, 0]
+    j1 = jj[:, 0, :]
+    out = np.empty((P.shape[0], 17))
+    out[:, 0] = (pj / j1**2).sum(axis=1) / ns
+    out[:, 1] = (pj * j1**2).sum(axis=1) / ns
+    out[:, 2] = (pi / i1**2).sum(axis=1) / ns
+    out[:, 3] = (pi * i1**2).sum(axis=1) / ns
+    out[:, 4] = (P / (i**2 * jj**2)).sum(axis=(1, 2)) / ns
+    out[:, 5] = (P * i**2 / jj**2).sum(axis=(1, 2)) / ns
+    out[:, 6] = (P * jj**2 / i**2).sum(axis=(1, 2)) / ns
+    out[:, 7] = (P * i**2 * jj**2).sum(axis=(1, 2)) / ns
+    out[:, 8] = (pi**2).sum(axis=1) / ns
+    out[:, 9] = (pi**2).sum(axis=1) / ns**2
+    out[:, 10] = (pj**2).sum(axis=1) / ns
+    out[:, 11] = (pj**2).sum(axis=1) / ns**2
+    out[:, 12] = ns / np.asarray(nv, dtype=np.float64)
+    p = P / ns[:, None, None]
+    qi = pi / ns[:, None]
+    qj = pj / ns[:, None]
+    mu_i = (qi * i1).sum(axis=1)
+    mu_j = (qj * j1).sum(axis=1)
+    out[:, 13] = (qi * (i1 - mu_i[:, None]) ** 2).sum(axis=1)
+    out[:, 14] = (qj * (j1 - mu_j[:, None]) ** 2).sum(axis=1)
+    logp = np.log2(p, out=np.zeros_like(p), where=p > 0)
+    out[:, 15] = -(p * logp).sum(axis=(1, 2))
+    out[:, 16] = (p**2).sum(axis=(1, 2))
+    return out

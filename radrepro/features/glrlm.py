@@ -1,0 +1,134 @@
+"""Grey level run length matrix features (IBSI 1, section 3.7; family TP0I).
+
+A run is a maximal line of consecutive ROI voxels with the same grey level along a direction. The
+GLRLM of a direction counts runs by grey level (rows) and length (columns). The 16 features are
+computed from each matrix and aggregated as in :mod:`radrepro.features._texture`. The run
+percentage divides the number of runs by the number of voxels the matrix represents, which for a
+merged matrix is the sum over the merged ones (IBSI).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from radrepro._numba import jit
+from radrepro.features import _texture
+from radrepro.registry import Feature
+
+FEATURES = (
+    Feature("rlm_sre", "22OV", "Short runs emphasis", "rlm", "glrlm_ShortRunEmphasis"),
+    Feature("rlm_lre", "W4KF", "Long runs emphasis", "rlm", "glrlm_LongRunEmphasis"),
+    Feature("rlm_lgre", "V3SW", "Low grey level run emphasis", "rlm", "glrlm_LowGrayLevelRunEmphasis"),
+    Feature("rlm_hgre", "G3QZ", "High grey level run emphasis", "rlm", "glrlm_HighGrayLevelRunEmphasis"),
+    Feature("rlm_srlge", "HTZT", "Short run low grey level emphasis", "rlm", "glrlm_ShortRunLowGrayLevelEmphasis"),
+    Feature("rlm_srhge", "GD3A", "Short run high grey level emphasis", "rlm", "glrlm_ShortRunHighGrayLevelEmphasis"),
+    Feature("rlm_lrlge", "IVPO", "Long run low grey level emphasis", "rlm", "glrlm_LongRunLowGrayLevelEmphasis"),
+    Feature("rlm_lrhge", "3KUM", "Long run high grey level emphasis", "rlm", "glrlm_LongRunHighGrayLevelEmphasis"),
+    Feature("rlm_glnu", "R5YN", "Grey level non-uniformity", "rlm", "glrlm_GrayLevelNonUniformity"),
+    Feature("rlm_glnu_norm", "OVBL", "Normalised grey level non-uniformity", "rlm", "glrlm_GrayLevelNonUniformityNormalized"),
+    Feature("rlm_rlnu", "W92Y", "Run length non-uniformity", "rlm", "glrlm_RunLengthNonUniformity"),
+    Feature("rlm_rlnu_norm", "IC23", "Normalised run length non-uniformity", "rlm", "glrlm_RunLengthNonUniformityNormalized"),
+    Feature("rlm_r_perc", "9ZK5", "Run percentage", "rlm", "glrlm_RunPercentage"),
+    Feature("rlm_gl_var", "8CE5", "Grey level variance", "rlm", "glrlm_GrayLevelVariance"),
+    Feature("rlm_rl_var", "SXLW", "Run length variance", "rlm", "glrlm_RunVariance"),
+    Feature("rlm_rl_entr", "HJ9O", "Run entropy", "rlm", "glrlm_RunEntropy"),
+)
+
+
+@jit
+def _glrlm_kernel(levels, directions, n_levels, per_slice):
+    nz, ny, nx = levels.shape
+    nd = directions.shape[0]
+    ns = nz if per_slice else 1
+    max_len = max(nz, max(ny, nx))
+    out = np.zeros((ns, nd, n_levels, max_len), dtype=np.int64)
+    for z in range(nz):
+        s = z if per_slice else 0
+        for y in range(ny):
+            for x in range(nx):
+                a = levels[z, y, x]
+                if a <= 0:
+                    continue
+                for d in range(nd):
+                    dz = directions[d, 0]
+                    dy = directions[d, 1]
+                    dx = directions[d, 2]
+                    # a run starts here when the previous voxel along the direction differs
+                    pz = z - dz
+                    py = y - dy
+                    px = x - dx
+                    if 0 <= pz < nz and 0 <= py < ny and 0 <= px < nx and levels[pz, py, px] == a:
+                        continue
+                    length = 1
+                    zz = z + dz
+                    yy = y + dy
+                    xx = x + dx
+                    while 0 <= zz < nz and 0 <= yy < ny and 0 <= xx < nx and levels[zz, yy, xx] == a:
+                        length += 1
+                        zz += dz
+                        yy += dy
+                        xx += dx
+                    out[s, d, a - 1, length - 1] += 1
+    return out
+
+
+def glrlm_matrices(levels: np.ndarray, directions: np.ndarray, n_levels: int, *, per_slice: bool = False) -> np.ndarray:
+    """Run length counts, one matrix per direction, in one pass over the ROI.
+
+    Parameters
+    ----------
+    levels
+        Grey levels ``(z, y, x)``: 1..``n_levels`` inside the ROI, 0 outside.
+    directions
+        Direction vectors ``(n_dir, 3)`` as ``(dz, dy, dx)``; a direction and its opposite give the
+        same runs, so pass one of each pair (:func:`radrepro.features._texture.directions`).
+    n_levels
+        Number of grey levels Ng (rows).
+    per_slice
+        Keep one set of matrices per slice (the slice of the run's first voxel), for 2D aggregation
+        with in-plane directions.
+
+    Returns
+    -------
+    ndarray of int64, shape ``(n_slices or 1, n_dir, Ng, max(nz, ny, nx))``
+        ``out[s, d, a-1, L-1]`` = number of maximal runs of ``L`` consecutive voxels of level ``a``
+        along ``directions[d]``; each ROI voxel is in exactly one run per direction.
+    """
+    lv = _texture.check_levels(levels, n_levels, "glrlm_matrices")
+    dirs = _texture.check_offsets(directions, "glrlm_matrices")
+    return _glrlm_kernel(lv, dirs, int(n_levels), bool(per_slice))
+
+
+def glrlm_features(P: np.ndarray) -> np.ndarray:
+    """The 16 IBSI GLRLM features of each matrix in a stack ``(B, Ng, max_len)`` (non-empty).
+
+    The number of voxels of a matrix (for the run percentage) is ``sum(L * r[a, L])``.
+    """
+    P = np.asarray(P, dtype=np.float64)
+    lengths = np.arange(1, P.shape[2] + 1, dtype=np.float64)
+    nv = (P.sum(axis=1) * lengths).sum(axis=1)
+    return _texture.zone_like_features(P, lengths, nv)[:, :16]
+
+
+def glrlm_ibsi(levels: np.ndarray, n_levels: int, dims=("3D",)) -> dict[str, float]:
+    """IBSI GLRLM features of a grey-level volume for the aggregations in ``dims``.
+
+    Returns reference tag with aggregation suffix -> value (NaN for an empty ROI).
+    """
+    dims = tuple(d for d in ("2D", "2.5D", "3D") if d in dims)
+    lv = _texture.check_levels(levels, n_levels, "glrlm")
+    if n_levels == 0 or not lv.any():
+        return _texture.nan_result(FEATURES, dims, directional=True)
+    mats_2d = mats_3d = None
+    if "2D" in dims or "2.5D" in dims:
+        mats_2d = _glrlm_kernel(lv, _texture.directions(True), int(n_levels), True)
+    if "3D" in dims:
+        mats_3d = _glrlm_kernel(lv, _texture.directions(False), int(n_levels), False)[0]
+    values = _texture.aggregate_directional(mats_2d, mats_3d, glrlm_features, len(FEATURES))
+    order = [s for d in dims for s in _texture.SUFFIXES_DIRECTIONAL[d]]
+    return _texture.tagged(FEATURES, values, order)
+
+
+def compute(roi) -> dict[str, float]:
+    """Family entry point: IBSI GLRLM features of the ROI for ``roi.settings.texture_dims``."""
+    return glrlm_ibsi(roi.levels, roi.n_levels, _texture.texture_dims(roi))
