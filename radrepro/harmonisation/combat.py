@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -35,8 +36,16 @@ class HarmonisationWarning(UserWarning):
     """ComBat changed what it does to cope with the data (one-sample batch, constant features, ...)."""
 
 
-def _shorten(items: list[Any], limit: int = 5) -> str:
-    shown = ", ".join(repr(i) if not isinstance(i, str) else i for i in items[:limit])
+class ComBatInputError(InputError, ValueError):
+    """Data ComBat cannot use; also a ``ValueError``, as scikit-learn expects of bad input."""
+
+
+class ComBatSettingsError(SettingsError, ValueError):
+    """ComBat parameters that make no sense together; also a ``ValueError``."""
+
+
+def _shorten(items: list[Any], limit: int = 5, quote: bool = False) -> str:
+    shown = ", ".join(repr(i) if quote or not isinstance(i, str) else i for i in items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
@@ -135,16 +144,16 @@ class ComBat(TransformerMixin, BaseEstimator):
         """Features (float64), batch labels, covariates and the row index of the input."""
         if self.batch_col is not None:
             if not isinstance(X, pd.DataFrame):
-                raise InputError(
+                raise ComBatInputError(
                     f"ComBat(batch_col={self.batch_col!r}) needs X as a pandas DataFrame, got {type(X).__name__}",
                     "pass a DataFrame holding the batch column, or leave batch_col=None and pass batch separately",
                 )
             if covariates is not None:
-                raise InputError("covariates were passed to a ComBat in column mode", "name them with covariate_cols= instead")
+                raise ComBatInputError("covariates were passed to a ComBat in column mode", "name them with covariate_cols= instead")
             cov_cols = list(self.covariate_cols or [])
             missing = [c for c in [self.batch_col, *cov_cols] if c not in X.columns]
             if missing:
-                raise InputError(f"X lacks the column(s) {_shorten(missing)}", "the batch_col and covariate_cols must be columns of X")
+                raise ComBatInputError(f"X lacks the column(s) {_shorten(missing)}", "the batch_col and covariate_cols must be columns of X")
             batch = X[self.batch_col]
             covariates = X[cov_cols] if cov_cols else None
             if fitting:
@@ -153,14 +162,14 @@ class ComBat(TransformerMixin, BaseEstimator):
                 feats = list(self.features_)
                 absent = [c for c in feats if c not in X.columns]
                 if absent:
-                    raise InputError(f"X lacks the feature column(s) {_shorten(absent)} seen in fit", "pass the same feature columns as in fit")
+                    raise ComBatInputError(f"X lacks the feature column(s) {_shorten(absent)} seen in fit", "pass the same feature columns as in fit")
             frame = X[feats]
             index = X.index
         else:
             if self.covariate_cols is not None:
-                raise SettingsError("ComBat(covariate_cols=...) needs batch_col as well", "set batch_col, or pass covariates to fit/transform")
+                raise ComBatSettingsError("ComBat(covariate_cols=...) needs batch_col as well", "set batch_col, or pass covariates to fit/transform")
             if batch is None:
-                raise InputError(
+                raise ComBatInputError(
                     "ComBat needs the batch of every sample",
                     "call fit(X, batch) / transform(X, batch), or set batch_col= to read it from a DataFrame column",
                 )
@@ -168,34 +177,35 @@ class ComBat(TransformerMixin, BaseEstimator):
                 frame, index = X, X.index
                 if not fitting and list(X.columns) != list(self.features_):
                     if set(X.columns) != set(self.features_):
-                        raise InputError("X's columns differ from those seen in fit", "pass the same feature columns as in fit")
+                        raise ComBatInputError("X's columns differ from those seen in fit", "pass the same feature columns as in fit")
                     frame = X[list(self.features_)]
             else:
-                arr = np.asarray(X)
-                if arr.ndim != 2:
-                    raise InputError(f"X must be 2-D (samples x features), got shape {arr.shape}", "reshape it, e.g. X.reshape(-1, 1) for one feature")
-                frame, index = pd.DataFrame(arr), None
+                frame, index = pd.DataFrame(self._array(X)), None
         nonnum = [c for c in frame.columns if not (pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]))]
         if nonnum:
-            raise InputError(
+            raise ComBatInputError(
                 f"feature column(s) {_shorten(nonnum)} are not numeric",
                 "drop identifier/metadata columns before ComBat or name them as batch_col/covariate_cols",
             )
         x = frame.to_numpy(dtype=np.float64, copy=True)
+        if not fitting and x.shape[1] != self.features_.size:
+            raise ComBatInputError(
+                f"X has {x.shape[1]} features, but ComBat is expecting {self.features_.size} features as input", "pass the features seen in fit"
+            )
         if x.shape[0] == 0 or x.shape[1] == 0:
-            raise InputError(f"X has shape {x.shape}", "ComBat needs at least one feature and samples from two batches")
+            raise ComBatInputError(f"X has shape {x.shape}", "ComBat needs at least one feature and samples from two batches")
         bad = ~np.isfinite(x)
         if bad.any():
             cols = [frame.columns[j] for j in np.flatnonzero(bad.any(axis=0))]
-            raise InputError(
+            raise ComBatInputError(
                 f"X has {int(bad.sum())} missing or infinite value(s) in feature(s) {_shorten(cols)}",
                 "ComBat does not estimate around missing values: impute them or drop those features/samples first",
             )
         batch = pd.Series(np.asarray(batch, dtype=object).ravel() if not isinstance(batch, pd.Series) else batch.to_numpy(dtype=object))
         if len(batch) != x.shape[0]:
-            raise InputError(f"batch has {len(batch)} labels for {x.shape[0]} samples", "pass one batch label per row of X")
+            raise ComBatInputError(f"batch has {len(batch)} labels for {x.shape[0]} samples", "pass one batch label per row of X")
         if batch.isna().any():
-            raise InputError(f"batch has {int(batch.isna().sum())} missing label(s)", "give every sample a batch, or drop the unlabelled samples")
+            raise ComBatInputError(f"batch has {int(batch.isna().sum())} missing label(s)", "give every sample a batch, or drop the unlabelled samples")
         if covariates is not None:
             covariates = self._covariate_frame(covariates, x.shape[0])
         if fitting:
@@ -203,6 +213,24 @@ class ComBat(TransformerMixin, BaseEstimator):
             self.features_ = np.asarray([str(c) if named else f"x{c}" for c in frame.columns], dtype=object)
             self._feature_labels = list(frame.columns)
         return x, batch, covariates, index
+
+    @staticmethod
+    def _array(X: Any) -> np.ndarray:
+        """A numeric 2-D array from array-like input, with scikit-learn's error wording."""
+        if sparse.issparse(X):
+            raise ComBatInputError("ComBat does not support sparse input", "pass a dense array, e.g. X.toarray()")
+        try:
+            arr = np.asarray(X)
+            if arr.dtype.kind == "c":
+                raise ComBatInputError("Complex data not supported", "pass real-valued features")
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, ComBatInputError):
+                raise
+            raise ComBatInputError(f"X has values that are not numbers ({exc})", "pass numeric features only") from exc
+        if arr.ndim != 2:
+            raise ComBatInputError(f"X must be 2-D (samples x features), got shape {arr.shape}", "reshape it, e.g. X.reshape(-1, 1) for one feature")
+        return arr
 
     @staticmethod
     def _covariate_frame(covariates: Any, n: int) -> pd.DataFrame:
@@ -215,10 +243,10 @@ class ComBat(TransformerMixin, BaseEstimator):
             cov = pd.DataFrame(arr.reshape(-1, 1) if arr.ndim == 1 else arr)
             cov.columns = [f"covariate{j}" for j in range(cov.shape[1])]
         if len(cov) != n:
-            raise InputError(f"covariates have {len(cov)} rows for {n} samples", "pass one covariate row per row of X")
+            raise ComBatInputError(f"covariates have {len(cov)} rows for {n} samples", "pass one covariate row per row of X")
         if cov.isna().to_numpy().any():
             cols = [str(c) for c in cov.columns[cov.isna().any()]]
-            raise InputError(f"covariate(s) {_shorten(cols)} have missing values", "impute them or drop those samples")
+            raise ComBatInputError(f"covariate(s) {_shorten(cols)} have missing values", "impute them or drop those samples")
         return cov.reset_index(drop=True)
 
     def _encode_covariates(self, cov: pd.DataFrame | None, fitting: bool) -> np.ndarray | None:
@@ -236,16 +264,16 @@ class ComBat(TransformerMixin, BaseEstimator):
         spec = self._covariate_spec
         if not spec:
             if cov is not None:
-                raise InputError("covariates were passed to transform but not to fit", "pass the same covariates as in fit, or none")
+                raise ComBatInputError("covariates were passed to transform but not to fit", "pass the same covariates as in fit, or none")
             return None
         if cov is None:
             names = [str(n) for n, _ in spec]
-            raise InputError(
+            raise ComBatInputError(
                 f"ComBat was fitted with covariates ({_shorten(names)}) and transform got none",
                 "pass the new samples' covariates too (their effects are kept, so ComBat needs them)",
             )
         if list(cov.columns) != [n for n, _ in spec]:
-            raise InputError(
+            raise ComBatInputError(
                 f"covariates {list(cov.columns)} differ from those seen in fit {[n for n, _ in spec]}",
                 "pass the same covariate columns, in the same order",
             )
@@ -257,7 +285,7 @@ class ComBat(TransformerMixin, BaseEstimator):
                 continue
             unseen = sorted(set(s) - set(levels), key=str)
             if unseen:
-                raise InputError(f"covariate {name!r} has level(s) {_shorten(unseen)} not seen in fit", f"levels seen in fit: {_shorten(levels)}")
+                raise ComBatInputError(f"covariate {name!r} has level(s) {_shorten(unseen, quote=True)} not seen in fit", f"levels seen in fit: {_shorten(levels, quote=True)}")
             cols.append(np.column_stack([(s == lv).to_numpy(dtype=np.float64) for lv in levels[1:]]) if len(levels) > 1 else np.zeros((len(s), 0)))
         x = np.hstack(cols)
         if fitting:
@@ -270,16 +298,16 @@ class ComBat(TransformerMixin, BaseEstimator):
         lookup = {b: i for i, b in enumerate(self.batches_)}
         unseen = [b for b in pd.unique(batch) if b not in lookup]
         if unseen:
-            raise InputError(
-                f"batch(es) {_shorten(unseen)} were not in the data ComBat was fitted on",
-                f"ComBat can only harmonise batches seen in fit ({_shorten(list(self.batches_))}); refit including them",
+            raise ComBatInputError(
+                f"batch(es) {_shorten(unseen, quote=True)} were not in the data ComBat was fitted on",
+                f"ComBat can only harmonise batches seen in fit ({_shorten(list(self.batches_), quote=True)}); refit including them",
             )
         return batch.map(lookup).to_numpy(dtype=np.intp)
 
     def _reference_index(self) -> int | None:
         if self.ref_batch is None:
             if self.mcombat:
-                raise SettingsError("ComBat(mcombat=True) needs ref_batch", "name the batch whose location and scale the others are moved to")
+                raise ComBatSettingsError("ComBat(mcombat=True) needs ref_batch", "name the batch whose location and scale the others are moved to")
             return None
         levels = list(self.batches_)
         if self.ref_batch in levels:
@@ -287,7 +315,7 @@ class ComBat(TransformerMixin, BaseEstimator):
         by_text = [i for i, b in enumerate(levels) if str(b) == str(self.ref_batch)]
         if len(by_text) == 1:
             return by_text[0]
-        raise SettingsError(f"reference batch {self.ref_batch!r} is not one of the batches", f"batches are: {_shorten(levels, 20)}")
+        raise ComBatSettingsError(f"reference batch {self.ref_batch!r} is not one of the batches", f"batches are: {_shorten(levels, 20, quote=True)}")
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, batch: Any = None, covariates: Any = None) -> "ComBat":
@@ -323,19 +351,19 @@ class ComBat(TransformerMixin, BaseEstimator):
         self.batches_ = np.asarray(_sorted_levels(batch), dtype=object)
         n_batch = len(self.batches_)
         if n_batch < 2:
-            raise InputError(f"all samples are in one batch ({self.batches_[0]!r})", "ComBat needs at least two batches")
+            raise ComBatInputError(f"all samples are in one batch ({self.batches_[0]!r})", "ComBat needs at least two batches")
         codes = self._batch_codes(batch)
         counts = np.bincount(codes, minlength=n_batch)
         ref = self._reference_index()
         if ref is not None and counts[ref] < 2:
-            raise InputError(
+            raise ComBatInputError(
                 f"the reference batch {self.batches_[ref]!r} has {counts[ref]} sample", "a reference batch needs at least two samples to give a scale"
             )
         self.mean_only_ = bool(self.mean_only)
         if (counts == 1).any() and not self.mean_only:
             self.mean_only_ = True
             warnings.warn(
-                f"batch(es) {_shorten(list(self.batches_[counts == 1]))} have one sample: their scale cannot be estimated, "
+                f"batch(es) {_shorten(list(self.batches_[counts == 1]), quote=True)} have one sample: their scale cannot be estimated, "
                 "so ComBat adjusts the location only (mean_only), as R's sva does",
                 HarmonisationWarning,
                 stacklevel=3,
@@ -366,9 +394,9 @@ class ComBat(TransformerMixin, BaseEstimator):
                 stacklevel=3,
             )
         if not keep.any():
-            raise InputError("every feature is constant within a batch", "ComBat has nothing to estimate; check the input")
+            raise ComBatInputError("every feature is constant within a batch", "ComBat has nothing to estimate; check the input")
         if self.eb and keep.sum() < 2:
-            raise SettingsError(
+            raise ComBatSettingsError(
                 "empirical Bayes pools the batch effects over features and needs at least two usable features",
                 "use ComBat(eb=False) for a single feature",
             )
@@ -442,11 +470,11 @@ class ComBat(TransformerMixin, BaseEstimator):
             if np.linalg.matrix_rank(m) < m.shape[1]:
                 culprits.append(str(name))
         if culprits:
-            raise InputError(
+            raise ComBatInputError(
                 f"covariate(s) {_shorten(culprits)} are confounded with batch (fully determined by the batch, or constant)",
                 "ComBat cannot tell their effect from the batch effect: remove them, or fix the study design",
             )
-        raise InputError(
+        raise ComBatInputError(
             "the covariates are confounded with each other (collinear)",
             "remove one or more of them so that the design has full rank",
         )
@@ -472,8 +500,6 @@ class ComBat(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "gamma_star_")
         x, batch, cov, index = self._split(X, batch, covariates, fitting=False)
-        if x.shape[1] != self.features_.size:
-            raise InputError(f"X has {x.shape[1]} features, ComBat was fitted on {self.features_.size}", "pass the same features as in fit")
         codes = self._batch_codes(batch)
         covx = self._encode_covariates(cov, fitting=False)
         keep = ~self.passthrough_
