@@ -123,8 +123,9 @@ def glcm_features(P: np.ndarray, n_levels: int | None = None) -> np.ndarray:
 
     Returns
     -------
-    ndarray, shape (B, 25), in the order of :data:`FEATURES`. Correlation and the information
-    correlations are NaN where the marginal variance or entropy is 0 (one grey level).
+    ndarray, shape (B, 25), in the order of :data:`FEATURES`. Correlation and the first information
+    correlation are NaN where the marginal variance or entropy is 0 (one grey level), where IBSI's
+    formulas divide by zero.
     """
     P = np.asarray(P, dtype=np.float64)
     ng = P.shape[1]
@@ -182,7 +183,7 @@ def glcm_features(P: np.ndarray, n_levels: int | None = None) -> np.ndarray:
     hxy1 = -(p * log_pxpy).sum(axis=(1, 2))
     hxy2 = -(pxpy * log_pxpy).sum(axis=(1, 2))
     out[:, 23] = np.where(hx > 0, (hxy - hxy1) / np.where(hx > 0, hx, 1.0), np.nan)
-    out[:, 24] = np.where(hx > 0, np.sqrt(np.clip(1.0 - np.exp(-2.0 * (hxy2 - hxy)), 0.0, None)), np.nan)
+    out[:, 24] = np.sqrt(np.clip(1.0 - np.exp(-2.0 * (hxy2 - hxy)), 0.0, None))
     return out
 
 

@@ -86,8 +86,10 @@ def ngtdm_matrices(levels: np.ndarray, offsets: np.ndarray, n_levels: int, *, pe
 def ngtdm_features(sn: np.ndarray) -> np.ndarray:
     """The 5 IBSI NGTDM features of a stack ``(B, 2, Ng)`` of ``(s, n)`` pairs (non-empty ``n``).
 
-    Coarseness, busyness and strength are NaN where ``sum(p s) = 0`` or ``sum(s) = 0`` (a uniform
-    ROI); contrast and busyness are NaN with a single grey level present.
+    Coarseness and strength are NaN where ``sum(p s) = 0`` or ``sum(s) = 0`` (every voxel equals its
+    neighbourhood average); contrast and busyness are NaN with a single grey level present. IBSI
+    gives no value there (its formulas divide by zero); other tools substitute a number (mirp: 1e6
+    for coarseness, 0 for the others).
     """
     sn = np.asarray(sn, dtype=np.float64)
     s = sn[:, 0, :]
