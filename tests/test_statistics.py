@@ -27,7 +27,9 @@ def test_hand_computed():
 def test_constant_roi_is_defined_where_ibsi_defines_it():
     v = intensity_statistics(np.full(10, 3.0))
     assert v["stat_var"] == 0 and v["stat_range"] == 0 and v["stat_mean"] == 3
-    assert np.isnan(v["stat_skew"]) and np.isnan(v["stat_kurt"])
+    # IBSI (KE2A, IPH6): skewness and kurtosis are 0 when the variance is 0
+    assert v["stat_skew"] == 0 and v["stat_kurt"] == 0
+    assert np.isnan(intensity_statistics(np.array([-1.0, 1.0]))["stat_cov"])  # mean 0: undefined
 
 
 def test_empty_and_nan():

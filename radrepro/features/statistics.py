@@ -14,7 +14,8 @@ FEATURES = (
     Feature("stat_mean", "Q4LE", "Mean", "stat", "firstorder_Mean"),
     Feature("stat_var", "ECT3", "Variance", "stat", "firstorder_Variance"),
     Feature("stat_skew", "KE2A", "Skewness", "stat", "firstorder_Skewness"),
-    Feature("stat_kurt", "IPH6", "(Excess) kurtosis", "stat", "firstorder_Kurtosis"),
+    # pyradiomics' Kurtosis is not excess kurtosis (it is this + 3): no pyradiomics name
+    Feature("stat_kurt", "IPH6", "(Excess) kurtosis", "stat"),
     Feature("stat_median", "Y12H", "Median", "stat", "firstorder_Median"),
     Feature("stat_min", "1GSF", "Minimum", "stat", "firstorder_Minimum"),
     Feature("stat_p10", "QG58", "10th percentile", "stat", "firstorder_10Percentile"),
@@ -93,8 +94,9 @@ def _statistics_kernel(x):
     medad /= n
     out[0] = mean
     out[1] = m2
-    out[2] = m3 / m2**1.5 if m2 > 0 else np.nan
-    out[3] = m4 / (m2 * m2) - 3.0 if m2 > 0 else np.nan
+    # IBSI: skewness and kurtosis are 0 when the variance is 0
+    out[2] = m3 / m2**1.5 if m2 > 0 else 0.0
+    out[3] = m4 / (m2 * m2) - 3.0 if m2 > 0 else 0.0
     out[4] = median
     out[5] = s[0]
     out[6] = p10
@@ -123,8 +125,10 @@ def intensity_statistics(values: np.ndarray) -> dict[str, float]:
     Returns
     -------
     dict
-        Reference tag -> value. An empty input gives NaN for every feature; skewness and
-        kurtosis are NaN for a constant ROI (zero variance), where IBSI leaves them undefined.
+        Reference tag -> value. An empty input gives NaN for every feature. For a constant ROI
+        (zero variance) skewness and kurtosis are 0, as IBSI defines them; the coefficient of
+        variation is NaN when the mean is 0 and the quartile coefficient of dispersion when
+        ``P75 + P25 = 0`` (division by zero, which IBSI leaves undefined).
     """
     x = np.ascontiguousarray(np.asarray(values, dtype=np.float64).ravel())
     if not np.isfinite(x).all():

@@ -1,43 +1,67 @@
-"""The processed region of interest that feature families read."""
+"""The processed region of interest that feature families read, and the IBSI processing that makes it."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import SimpleITK as sitk
 
+from radrepro.errors import InputError
 from radrepro.processing.discretise import discretise
-from radrepro.processing.resegment import resegment
+from radrepro.processing.interpolate import ibsi_grid, interpolate, interpolation_order, mask_box
+from radrepro.processing.resegment import range_bounds, resegment
 from radrepro.settings import Settings
+
+# Radius of the 1 cm^3 sphere of the local intensity features, in mm (IBSI 1, section 3.2).
+LOCAL_RADIUS_MM = (3.0 / (4.0 * math.pi)) ** (1.0 / 3.0) * 10.0
+# Partial-volume fractions that are exactly the threshold on paper (e.g. 0.5 halfway between two
+# slices) come out of floating-point interpolation as 0.4999999999999999 or 0.5000000000000001
+# depending on the order of operations; they count as reaching the threshold.
+PV_TOLERANCE = 1e-9
 
 
 @dataclass
 class ROI:
-    """An image and its masks after IBSI processing, cropped to the ROI's bounding box.
+    """An image and its masks after IBSI processing, cropped around the ROI.
 
-    Arrays are indexed ``(z, y, x)`` as SimpleITK's ``GetArrayFromImage`` returns them.
+    Arrays are indexed ``(z, y, x)`` as SimpleITK's ``GetArrayFromImage`` returns them. Feature
+    families read these fields only; their names and meanings are stable.
 
     Attributes
     ----------
     image
-        Processed intensities (float64), cropped to the bounding box of the morphological mask
-        plus ``margin`` voxels on every side where the image has them.
+        Processed intensities (float64): interpolated and rounded, *not* re-segmented, so voxels
+        outside the masks keep their intensities (local intensity features need them). Cropped to
+        the bounding box of the morphological mask plus :attr:`margin` voxels on every side where
+        the image has them.
     morph_mask
-        Morphological mask (after interpolation, before re-segmentation).
+        Morphological mask (bool): after interpolation, before re-segmentation. Never empty.
     int_mask
-        Intensity mask (after re-segmentation); intensity and texture families use it.
+        Intensity mask (bool): after re-segmentation; intensity and texture families use it. It
+        may be empty (everything re-segmented away); families then return NaN.
     spacing
         Voxel spacing ``(x, y, z)`` in mm.
     levels
-        Discretised grey levels (int32, 1..n_levels inside ``int_mask``, 0 outside).
+        Discretised grey levels (int32): ``1..n_levels`` inside ``int_mask``, 0 outside.
     n_levels
-        Number of grey levels of the discretisation.
-    bin_edges_low
-        Lower edge of bin 1 (the discretisation's origin), for histogram features that report
-        intensities; ``bin_width`` the bin size in intensity units (fixed bin number: range / n_levels).
+        Number of grey levels: ``bin_count`` for fixed bin number, the highest level present for
+        fixed bin size, 0 for an empty intensity mask.
+    bin_edges_low, bin_width
+        Lower edge of bin 1 and the bin width in intensity units (fixed bin number: range / N).
+    settings
+        The settings that made this ROI (texture families read ``texture_dims``, ``distances``,
+        ``ngldm_alpha``).
+    reseg_bounds
+        The re-segmentation range ``(low, high)`` in intensity units (``None`` for an open side),
+        without the outlier filter: the IVH range and the fixed-bin-size origin come from it.
+    margin
+        Voxels kept around the morphological mask's bounding box per axis ``(z, y, x)`` (at
+        least the radius of the local-intensity sphere; fewer where the image ends).
     diagnostics
-        IBSI diagnostic values (image and ROI sizes, voxel counts, mean/min/max) by reference tag.
+        IBSI diagnostic values by reference tag (``img_dim_x_init_img``, ...,
+        ``int_mask_max_int_reseg_roi``) when :func:`prepare` was asked for them, else empty.
     """
 
     image: np.ndarray
@@ -49,6 +73,8 @@ class ROI:
     bin_edges_low: float
     bin_width: float
     settings: Settings
+    reseg_bounds: tuple[float | None, float | None] = (None, None)
+    margin: tuple[int, int, int] = (0, 0, 0)
     diagnostics: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -62,43 +88,162 @@ class ROI:
         return sx * sy * sz
 
 
-def bounding_box(mask: np.ndarray, margin: int = 0) -> tuple[slice, ...]:
+def bounding_box(mask: np.ndarray, margin: int | tuple[int, ...] = 0) -> tuple[slice, ...]:
     """Slices of the smallest box holding every True voxel, grown by ``margin`` (clipped)."""
     idx = np.nonzero(mask)
+    margins = (margin,) * mask.ndim if isinstance(margin, int) else tuple(margin)
     return tuple(
-        slice(max(int(i.min()) - margin, 0), min(int(i.max()) + 1 + margin, n))
-        for i, n in zip(idx, mask.shape)
+        slice(max(int(i.min()) - m, 0), min(int(i.max()) + 1 + m, n))
+        for i, n, m in zip(idx, mask.shape, margins)
     )
 
 
-def prepare(image: sitk.Image, mask: sitk.Image, settings: Settings, *, margin: int = 0) -> ROI:
+def local_margin(spacing_xyz: tuple[float, float, float]) -> tuple[int, int, int]:
+    """Voxels per axis ``(z, y, x)`` that the local-intensity sphere reaches beyond its centre."""
+    return tuple(int(math.ceil(LOCAL_RADIUS_MM / s)) for s in reversed(spacing_xyz))
+
+
+def _as_volume(img: sitk.Image, what: str) -> tuple[np.ndarray, tuple[float, float, float]]:
+    """A (z, y, x) array and (x, y, z) spacing; a 2D image is one slice of thickness 1 mm."""
+    dim = img.GetDimension()
+    arr = sitk.GetArrayViewFromImage(img)
+    if dim == 3:
+        return arr, tuple(float(s) for s in img.GetSpacing())
+    if dim == 2:
+        sx, sy = img.GetSpacing()
+        return arr[np.newaxis], (float(sx), float(sy), 1.0)
+    raise InputError(f"{what} is {dim}D", "use a 2D or 3D image")
+
+
+def _box_stats(suffix: str, arr: np.ndarray, spacing) -> dict[str, float]:
+    nz, ny, nx = arr.shape
+    return {
+        f"img_dim_x_{suffix}": nx, f"img_dim_y_{suffix}": ny, f"img_dim_z_{suffix}": nz,
+        f"vox_dim_x_{suffix}": spacing[0], f"vox_dim_y_{suffix}": spacing[1], f"vox_dim_z_{suffix}": spacing[2],
+        f"mean_int_{suffix}": float(arr.mean()), f"min_int_{suffix}": float(arr.min()), f"max_int_{suffix}": float(arr.max()),
+    }
+
+
+def _roi_stats(suffix: str, shape, image: np.ndarray, morph: np.ndarray, intensity: np.ndarray) -> dict[str, float]:
+    out = {f"int_mask_dim_x_{suffix}": shape[2], f"int_mask_dim_y_{suffix}": shape[1], f"int_mask_dim_z_{suffix}": shape[0]}
+    for name, m in (("int_mask", intensity), ("morph_mask", morph)):
+        if m.any():
+            box = bounding_box(m)
+            dz, dy, dx = (b.stop - b.start for b in box)
+        else:
+            dz = dy = dx = 0
+        out.update({f"{name}_bb_dim_x_{suffix}": dx, f"{name}_bb_dim_y_{suffix}": dy, f"{name}_bb_dim_z_{suffix}": dz})
+    out[f"int_mask_vox_count_{suffix}"] = int(intensity.sum())
+    out[f"morph_mask_vox_count_{suffix}"] = int(morph.sum())
+    v = image[intensity]
+    nan = float("nan")
+    out[f"int_mask_mean_int_{suffix}"] = float(v.mean()) if v.size else nan
+    out[f"int_mask_min_int_{suffix}"] = float(v.min()) if v.size else nan
+    out[f"int_mask_max_int_{suffix}"] = float(v.max()) if v.size else nan
+    return {k: float(val) for k, val in out.items()}
+
+
+def prepare(image: sitk.Image, mask: sitk.Image, settings: Settings, *, diagnostics: bool = False) -> ROI:
     """Apply IBSI processing to a checked image/mask pair (see :func:`radrepro.case.load_pair`).
 
-    Steps, in IBSI order: interpolation (when ``settings.spacing`` is set), intensity rounding,
-    re-segmentation (range, then outlier filtering), discretisation.
-    """
-    if settings.spacing is not None:
-        from radrepro.processing.interpolate import resample_pair
+    Steps, in IBSI order: interpolation of image and mask to ``settings.spacing`` on the IBSI grid
+    (when set), intensity rounding, partial-volume threshold of the mask, re-segmentation (range
+    and outlier filtering), discretisation. Only the part of the image around the ROI is
+    interpolated, unless ``diagnostics`` asks for the whole interpolated image's statistics.
 
-        image, mask = resample_pair(image, mask, settings)
-    arr = sitk.GetArrayFromImage(image).astype(np.float64, copy=False)
-    if settings.intensity_rounding is not None:
-        r = settings.intensity_rounding
-        arr = np.round(arr / r) * r
-    morph = sitk.GetArrayFromImage(mask).astype(bool)
-    box = bounding_box(morph, margin)
-    arr = np.ascontiguousarray(arr[box])
-    morph = np.ascontiguousarray(morph[box])
-    int_mask = resegment(arr, morph, settings)
-    levels, n_levels, low, width = discretise(arr, int_mask, settings)
+    Parameters
+    ----------
+    image, mask
+        The image and a mask with 1 inside the ROI, on the same grid (2D or 3D).
+    settings
+        Processing settings.
+    diagnostics
+        Also compute the IBSI diagnostic values (image and ROI sizes, voxel counts, mean / min /
+        max intensity after each step) into :attr:`ROI.diagnostics`.
+
+    Raises
+    ------
+    radrepro.errors.InputError
+        If the mask is empty, or becomes empty after interpolation and the partial-volume threshold.
+    """
+    arr, spacing = _as_volume(image, "image")
+    msk = np.asarray(_as_volume(mask, "mask")[0]) != 0
+    if not msk.any():
+        raise InputError("the mask has no ROI voxel", "check the mask and its label")
+    diag: dict[str, float] = {}
+    if diagnostics:
+        diag.update(_box_stats("init_img", arr, spacing))
+        diag.update(_roi_stats("init_roi", arr.shape, arr, msk, msk))
+
+    if settings.spacing is not None:
+        in_plane = settings.interpolation_2d or image.GetDimension() == 2
+        grid = ibsi_grid(arr.shape, spacing, settings.spacing, in_plane=in_plane)
+        new_spacing = grid.spacing
+        margin = local_margin(new_spacing)
+        box = None if diagnostics else mask_box(msk, grid, margin)
+        order = interpolation_order(settings.interpolator, "interpolator")
+        mask_order = interpolation_order(settings.mask_interpolator, "mask_interpolator")
+        img = interpolate(arr, grid, order, box=box)
+        fraction = interpolate(msk.astype(np.float64), grid, mask_order, box=box)
+        morph = fraction >= settings.mask_threshold - PV_TOLERANCE
+        full_shape = grid.shape
+    else:
+        new_spacing = spacing
+        margin = local_margin(spacing)
+        box = bounding_box(msk, margin)
+        img = np.array(arr[box], dtype=np.float64)
+        morph = np.ascontiguousarray(msk[box])
+        full_shape = arr.shape
+        if diagnostics:  # statistics of the whole (not interpolated) image
+            diag.update(_box_stats("interp_img", _round(np.asarray(arr, dtype=np.float64), settings), spacing))
+    img = _round(img, settings)
+    if diagnostics and settings.spacing is not None:
+        diag.update(_box_stats("interp_img", img, new_spacing))
+    if not morph.any():
+        raise InputError(
+            f"the ROI is empty after interpolation to {settings.spacing} mm and the partial-volume "
+            f"threshold {settings.mask_threshold}",
+            "the ROI is smaller than the new voxels: use a finer spacing, mask_interpolator = 'nearest' "
+            "or a lower mask_threshold",
+        )
+    crop = bounding_box(morph, margin)
+    img = np.ascontiguousarray(img[crop])
+    morph = np.ascontiguousarray(morph[crop])
+    bad = int((~np.isfinite(img[morph])).sum())
+    if bad:
+        raise InputError(
+            f"{bad} ROI voxels are NaN/inf after interpolation (NaN voxels next to the ROI spread into it)",
+            "fill the image's NaN/inf voxels (e.g. with the background intensity) before extraction",
+        )
+    if diagnostics:
+        diag.update(_roi_stats("interp_roi", full_shape, img, morph, morph))
+
+    int_mask = resegment(img, morph, settings)
+    bounds = range_bounds(img[morph], settings)
+    if diagnostics:
+        diag.update(_roi_stats("reseg_roi", full_shape, img, morph, int_mask))
+    levels, n_levels, low, width = discretise(img, int_mask, settings, low=bounds[0])
     return ROI(
-        image=arr,
+        image=img,
         morph_mask=morph,
         int_mask=int_mask,
-        spacing=tuple(float(s) for s in image.GetSpacing()),
+        spacing=tuple(float(s) for s in new_spacing),
         levels=levels,
         n_levels=n_levels,
         bin_edges_low=low,
         bin_width=width,
         settings=settings,
+        reseg_bounds=bounds,
+        margin=margin,
+        diagnostics=diag,
     )
+
+
+def _round(arr: np.ndarray, settings: Settings) -> np.ndarray:
+    """Intensity rounding (IBSI 68QD) to a multiple of ``settings.intensity_rounding``."""
+    r = settings.intensity_rounding
+    if r is None:
+        return arr
+    if r == 1.0:
+        return np.round(arr)
+    return np.round(arr / r) * r
