@@ -63,9 +63,11 @@ def _lines(shape, direction):
 
 def ref_glrlm(levels, directions, n_levels, per_slice=False):
     ns = levels.shape[0] if per_slice else 1
-    out = np.zeros((ns, len(directions), n_levels, max(levels.shape)), dtype=np.int64)
-    for d, direction in enumerate(directions):
-        for line in _lines(levels.shape, direction):
+    lines = [list(_lines(levels.shape, direction)) for direction in directions]
+    longest = max(len(line) for per_direction in lines for line in per_direction)
+    out = np.zeros((ns, len(directions), n_levels, longest), dtype=np.int64)
+    for d in range(len(directions)):
+        for line in lines[d]:
             pos = 0
             for value, group in itertools.groupby(levels[v] for v in line):
                 n = len(list(group))

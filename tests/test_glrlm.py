@@ -16,7 +16,7 @@ ROW = np.array([[[1, 1, 2, 1]]], dtype=np.int32)
 
 def test_hand_computed_matrix():
     m = glrlm_matrices(ROW, _texture.directions(False), 2)
-    assert m.shape == (1, 13, 2, 4)
+    assert m.shape == (1, 13, 2, 4)  # runs of up to 4 voxels along x
     assert m[0, 0].tolist() == [[1, 1, 0, 0], [1, 0, 0, 0]]
     for d in range(1, 13):
         assert m[0, d].tolist() == [[3, 0, 0, 0], [1, 0, 0, 0]]

@@ -11,7 +11,7 @@ import pytest
 import SimpleITK as sitk
 from _texture_refs import ibsi_match, reference_rows
 
-from radrepro.features import gldzm, glcm, glrlm, glszm, ngldm, ngtdm
+from radrepro.features import _texture, gldzm, glcm, glrlm, glszm, ngldm, ngtdm
 from radrepro.processing import prepare
 from radrepro.settings import Settings
 
@@ -131,11 +131,21 @@ def test_slices_without_roi_voxels_are_skipped():
         assert v[tag] == pytest.approx(np.mean([p[tag] for p in per_slice]), rel=1e-12), tag
 
 
+def test_feature_chunks_do_not_change_values(monkeypatch):
+    rng = np.random.default_rng(2)
+    roi = roi_of(rng.normal(0, 50, (5, 9, 9)), rng.random((5, 9, 9)) < 0.9, texture_dims=ALL_DIMS, bin_width=20.0)
+    whole = texture(roi)
+    monkeypatch.setattr(_texture, "_CHUNK_ELEMENTS", 1)  # one matrix per feature-function call
+    chunked = texture(roi)
+    assert whole.keys() == chunked.keys()
+    np.testing.assert_array_equal(np.array(list(whole.values())), np.array([chunked[k] for k in whole]))
+
+
 _THREAD_SCRIPT = """
 import hashlib, sys
 import numpy as np
 import SimpleITK as sitk
-from radrepro.features import gldzm, glcm, glrlm, glszm, ngldm, ngtdm
+from radrepro.features import _texture, gldzm, glcm, glrlm, glszm, ngldm, ngtdm
 from radrepro.processing import prepare
 from radrepro.settings import Settings
 rng = np.random.default_rng(7)

@@ -70,6 +70,9 @@ def nan_result(features: tuple[Feature, ...], dims: Iterable[str], directional: 
     return out
 
 
+_CHUNK_ELEMENTS = 1 << 21  # matrix entries per feature-function call
+
+
 def _mean_rows(values: np.ndarray) -> np.ndarray:
     """Column means over the finite entries of a (B, F) array; NaN where a column has none."""
     finite = np.isfinite(values)
@@ -96,9 +99,16 @@ def averaged(mats: np.ndarray, feature_fn: Callable[..., np.ndarray], n_features
     keep = flat.any(axis=1)
     if not keep.any():
         return np.full(n_features, np.nan)
+    mats = mats[keep]
+    extra = tuple(e[keep] for e in extra)
+    # bounded memory: feature functions make several float copies of their input
+    step = max(1, _CHUNK_ELEMENTS // max(flat.shape[1], 1))
+    parts = []
     with np.errstate(divide="ignore", invalid="ignore"):
-        values = feature_fn(mats[keep], *(e[keep] for e in extra))
-    return _mean_rows(np.asarray(values, dtype=np.float64).reshape(int(keep.sum()), n_features))
+        for start in range(0, mats.shape[0], step):
+            chunk = slice(start, start + step)
+            parts.append(np.asarray(feature_fn(mats[chunk], *(e[chunk] for e in extra)), dtype=np.float64))
+    return _mean_rows(np.concatenate(parts).reshape(mats.shape[0], n_features))
 
 
 def aggregate_directional(

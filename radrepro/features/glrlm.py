@@ -40,7 +40,17 @@ def _glrlm_kernel(levels, directions, n_levels, per_slice):
     nz, ny, nx = levels.shape
     nd = directions.shape[0]
     ns = nz if per_slice else 1
-    max_len = max(nz, max(ny, nx))
+    # the longest possible run: the longest line through the array along any of the directions
+    max_len = 1
+    for d in range(nd):
+        line = nz + ny + nx
+        if directions[d, 0] != 0:
+            line = min(line, (nz - 1) // abs(directions[d, 0]) + 1)
+        if directions[d, 1] != 0:
+            line = min(line, (ny - 1) // abs(directions[d, 1]) + 1)
+        if directions[d, 2] != 0:
+            line = min(line, (nx - 1) // abs(directions[d, 2]) + 1)
+        max_len = max(max_len, line)
     out = np.zeros((ns, nd, n_levels, max_len), dtype=np.int64)
     for z in range(nz):
         s = z if per_slice else 0
@@ -90,8 +100,10 @@ def glrlm_matrices(levels: np.ndarray, directions: np.ndarray, n_levels: int, *,
 
     Returns
     -------
-    ndarray of int64, shape ``(n_slices or 1, n_dir, Ng, max(nz, ny, nx))``
-        ``out[s, d, a-1, L-1]`` = number of maximal runs of ``L`` consecutive voxels of level ``a``
+    ndarray of int64, shape ``(n_slices or 1, n_dir, Ng, L)``
+        ``L`` is the longest line through the array along any of the directions (the longest
+        possible run), e.g. ``max(ny, nx)`` for the in-plane directions.
+        ``out[s, d, a-1, l-1]`` = number of maximal runs of ``l`` consecutive voxels of level ``a``
         along ``directions[d]``; each ROI voxel is in exactly one run per direction.
     """
     lv = _texture.check_levels(levels, n_levels, "glrlm_matrices")
