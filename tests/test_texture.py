@@ -12,6 +12,7 @@ import SimpleITK as sitk
 from _texture_refs import ibsi_match, reference_rows
 
 from radrepro.features import _texture, gldzm, glcm, glrlm, glszm, ngldm, ngtdm
+from radrepro.ibsi.ibsi1 import settings_for
 from radrepro.processing import prepare
 from radrepro.settings import Settings
 
@@ -45,8 +46,9 @@ def test_digital_phantom_every_aggregation(ibsi_data):
     roi = prepare(
         sitk.ReadImage(str(folder / "image" / "phantom.nii.gz")),
         sitk.ReadImage(str(folder / "mask" / "mask.nii.gz")),
-        Settings(discretisation="fbs", bin_width=1.0, texture_dims=ALL_DIMS),
+        settings_for("phantom"),
     )
+    assert roi.settings.texture_dims == ALL_DIMS
     assert roi.n_levels == 6  # grey levels are the intensities 1..6 of the ROI
     values = texture(roi)
     rows = reference_rows(ibsi_data, "digital phantom")
@@ -55,16 +57,19 @@ def test_digital_phantom_every_aggregation(ibsi_data):
     assert _mismatches(values, rows) == []
 
 
-def test_ct_phantom_configuration_a(ibsi_data):
+@pytest.fixture(scope="module")
+def ct_phantom(ibsi_data):
     folder = ibsi_data / "ibsi1" / "ct_phantom"
-    roi = prepare(
-        sitk.ReadImage(str(folder / "image" / "phantom.nii.gz")),
-        sitk.ReadImage(str(folder / "mask" / "mask.nii.gz")),
-        Settings(reseg_range=(-500, 400), discretisation="fbs", bin_width=25.0, texture_dims=("2D", "2.5D")),
-    )
+    return sitk.ReadImage(str(folder / "image" / "phantom.nii.gz")), sitk.ReadImage(str(folder / "mask" / "mask.nii.gz"))
+
+
+@pytest.mark.parametrize("config, n_values", [("A", 272), ("B", 272), ("C", 136), ("D", 136), ("E", 136)])
+def test_ct_phantom_configurations(ibsi_data, ct_phantom, config, n_values):
+    # the settings IBSI prescribes (interpolation, re-segmentation, discretisation, dims) per configuration
+    roi = prepare(*ct_phantom, settings_for(config))
     values = texture(roi)
-    rows = reference_rows(ibsi_data, "configuration A")
-    assert len(rows) == 272
+    rows = reference_rows(ibsi_data, f"configuration {config}")
+    assert len(rows) == n_values
     assert set(values) == {tag for tag, _, _ in rows}
     assert _mismatches(values, rows) == []
 
