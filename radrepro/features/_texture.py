@@ -15,6 +15,17 @@ Aggregation (IBSI 1, section 3.1.2) turns the matrices of a family into one valu
 Empty matrices (slices without ROI voxels, directions without voxel pairs) are left out of every
 average, as IBSI does. A feature that is undefined for a matrix (NaN) is left out of its average; a
 feature undefined for every matrix is NaN.
+
+Matrix builders meant for reuse (e.g. by the pyradiomics convention), each one pass over the ROI,
+each documenting exactly what it counts:
+
+- :func:`radrepro.features.glcm.glcm_matrices` (ordered pairs per offset; symmetrise yourself),
+- :func:`radrepro.features.glrlm.glrlm_matrices` (runs per direction),
+- :func:`radrepro.features.glszm.glszm_matrices` and :func:`radrepro.features._zones.zones`
+  (26- or in-plane 8-connected zones),
+- :func:`radrepro.features.gldzm.gldzm_matrices` and :func:`radrepro.features._zones.edge_distance`,
+- :func:`radrepro.features.ngtdm.ngtdm_matrices` and :func:`radrepro.features.ngldm.ngldm_matrices`
+  (any neighbourhood from :func:`neighbourhood`, NGLDM with coarseness ``alpha``).
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ def _zones_kernel(levels, offsets, dist):
     nz, ny, nx = levels.shape
     n = nz * ny * nx
     flat = levels.ravel()
+    dflat = dist.ravel()
     parent = np.empty(n, dtype=np.int64)
     size = np.zeros(n, dtype=np.int64)
     n_roi = 0
@@ -75,11 +76,11 @@ def _zones_kernel(levels, offsets, dist):
             zid = n_zones
             zone_of[r] = zid
             z_level[zid] = flat[i]
-            z_dist[zid] = dist.ravel()[i]
+            z_dist[zid] = dflat[i]
             z_slice[zid] = i // (ny * nx)
             n_zones += 1
         z_size[zid] += 1
-        d = dist.ravel()[i]
+        d = dflat[i]
         if d < z_dist[zid]:
             z_dist[zid] = d
     return z_level[:n_zones], z_size[:n_zones], z_dist[:n_zones], z_slice[:n_zones]
