@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -14,10 +13,19 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.utils import estimator_checks
+from threadpoolctl import threadpool_limits
 
 from radrepro.errors import InputError, SettingsError
 from radrepro.harmonisation import ComBat, HarmonisationWarning
 from radrepro.harmonisation import _estimation as est
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """Small matrices: on a shared 2-core machine, BLAS threads waiting for each other cost 10x."""
+    with threadpool_limits(1):
+        yield
+
 
 VARIANTS = {
     "parametric": dict(),

@@ -5,12 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from threadpoolctl import threadpool_limits
 
 from radrepro.cli import main
 from radrepro.errors import InputError, SettingsError
 from radrepro.harmonisation import ComBat, harmonise_results, load_recipe
 from radrepro.harmonisation.recipes import available_recipes
 from radrepro.results import long_rows
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """Small matrices: on a shared 2-core machine, BLAS threads waiting for each other cost 10x."""
+    with threadpool_limits(1):
+        yield
 
 
 def make_table(seed: int = 0) -> pd.DataFrame:

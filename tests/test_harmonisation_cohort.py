@@ -6,11 +6,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from threadpoolctl import threadpool_limits
 
 import radrepro
 from radrepro.harmonisation import ComBat, harmonisation_diagnostics, harmonise_results, load_recipe
 from radrepro.registry import implemented_families
 from radrepro.results import long_rows
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """Small matrices: on a shared 2-core machine, BLAS threads waiting for each other cost 10x."""
+    with threadpool_limits(1):
+        yield
+
 
 pytestmark = pytest.mark.slow  # the cohort takes ~10 s to generate and extract, once per session
 

@@ -11,8 +11,17 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
+from threadpoolctl import threadpool_limits
 
 from radrepro.harmonisation import ComBat
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """Small matrices: on a shared 2-core machine, BLAS threads waiting for each other cost 10x."""
+    with threadpool_limits(1):
+        yield
+
 
 TOL = 1e-10
 BATCH = np.array([1] * 5 + [2] * 5)
