@@ -303,6 +303,11 @@ def test_dataframe_in_dataframe_out(data):
     assert out.index.equals(frame.index) and out.columns.equals(frame.columns)
     np.testing.assert_allclose(out.to_numpy(), ComBat().fit_transform(x, batch, cov), rtol=0, atol=1e-12)
     assert isinstance(ComBat().fit_transform(x, batch), np.ndarray)
+    # batch and covariates indexed like X but in another order are aligned on the index
+    shuffled = np.random.default_rng(0).permutation(len(x))
+    b = pd.Series(batch, index=frame.index).iloc[shuffled]
+    c = cov.set_axis(frame.index).iloc[shuffled]
+    pd.testing.assert_frame_equal(ComBat().fit_transform(frame, b, c), out)
 
 
 def test_column_mode_returns_only_features(data):

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from radrepro.harmonisation.combat import ComBat, HarmonisationWarning
 
-__all__ = ["ComBat", "HarmonisationWarning", "harmonisation_diagnostics", "harmonise_results", "load_recipe", "Recipe"]
+__all__ = ["ComBat", "HarmonisationWarning", "harmonisation_diagnostics", "feature_tests", "harmonise_results", "load_recipe", "Recipe"]
 
 
 def __getattr__(name: str):
-    if name == "harmonisation_diagnostics":
-        from radrepro.harmonisation.diagnostics import harmonisation_diagnostics
+    if name in ("harmonisation_diagnostics", "feature_tests"):
+        from radrepro.harmonisation import diagnostics
 
-        return harmonisation_diagnostics
+        return getattr(diagnostics, name)
     if name in ("harmonise_results", "load_recipe", "Recipe", "available_recipes"):
         from radrepro.harmonisation import recipes
 

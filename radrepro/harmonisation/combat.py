@@ -49,6 +49,15 @@ def _shorten(items: list[Any], limit: int = 5, quote: bool = False) -> str:
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
+def _aligned(obj: Any, index: pd.Index | None) -> Any:
+    """A Series/DataFrame with the same rows as X but in another order, put in X's order."""
+    if index is None or not isinstance(obj, (pd.Series, pd.DataFrame)) or obj.index.equals(index):
+        return obj
+    if obj.index.is_unique and index.is_unique and len(obj.index) == len(index) and obj.index.isin(index).all():
+        return obj.reindex(index)
+    return obj  # other labels: taken by position
+
+
 def _sorted_levels(values: pd.Series) -> list[Any]:
     levels = list(pd.unique(values))
     try:
@@ -201,6 +210,7 @@ class ComBat(TransformerMixin, BaseEstimator):
                 f"X has {int(bad.sum())} missing or infinite value(s) in feature(s) {_shorten(cols)}",
                 "ComBat does not estimate around missing values: impute them or drop those features/samples first",
             )
+        batch, covariates = _aligned(batch, index), _aligned(covariates, index)
         batch = pd.Series(np.asarray(batch, dtype=object).ravel() if not isinstance(batch, pd.Series) else batch.to_numpy(dtype=object))
         if len(batch) != x.shape[0]:
             raise ComBatInputError(f"batch has {len(batch)} labels for {x.shape[0]} samples", "pass one batch label per row of X")
