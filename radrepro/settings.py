@@ -99,6 +99,8 @@ class Settings:
     voxel_array_shift, glcm_symmetric, weighting_norm, min_roi_dims, min_roi_size, correct_mask,
     geometry_tolerance, normalize, normalize_scale, remove_outliers, pad_distance, force_2d_dimension
         pyradiomics settings of the same meaning (``voxelArrayShift``, ``symmetricalGLCM``, ...).
+    reseg_shape
+        pyradiomics ``resegmentShape``: compute shape features on the re-segmented mask too.
     """
 
     label: int = 1
@@ -134,6 +136,7 @@ class Settings:
     min_roi_dims: int = 2
     min_roi_size: int | None = None
     correct_mask: bool = False
+    reseg_shape: bool = False
     geometry_tolerance: float | None = None
     normalize: bool = False
     normalize_scale: float = 1.0
@@ -268,7 +271,7 @@ def _coerce(name: str, value: Any) -> Any:  # noqa: C901 - one branch per field,
         if any(v < 0 for v in out) or all(v == 0 for v in out):
             raise _bad(name, value, "three spacings >= 0 in mm, not all 0")
         return out
-    if name in ("interpolation_2d", "glcm_symmetric", "correct_mask", "normalize"):
+    if name in ("interpolation_2d", "glcm_symmetric", "correct_mask", "normalize", "reseg_shape"):
         return _boolean(name, value)
     if name in ("interpolator", "mask_interpolator"):
         if isinstance(value, str) and value.lower() in _SITK_INTERPOLATORS:
@@ -422,7 +425,7 @@ _PYRADIOMICS_KEYS: dict[str, str | None] = {
     "additionalInfo": None,
     "preCrop": None,
     "enableCExtensions": None,
-    "resegmentShape": None,
+    "resegmentShape": "reseg_shape",
     "label_channel": None,
 }
 # image-filter parameters pyradiomics reads from the setting section; they go with the image types
@@ -481,7 +484,12 @@ def from_pyradiomics(params: Mapping[str, Any], *, where: str = "pyradiomics par
             value = {1: "nearest", 2: "linear", 3: "cubic"}.get(value, value)
         if key == "weightingNorm" and isinstance(value, str):
             value = value.lower()
+        if key == "resegmentRange" and isinstance(value, (list, tuple)) and len(value) == 2:
+            if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+                value = sorted(value)  # pyradiomics sorts the thresholds
         out[target] = value
+    if "interpolator" in setting and setting["interpolator"] is None:
+        out["spacing"] = None  # pyradiomics resamples only with an interpolator
 
     image_types = params.get("imageType")
     if image_types:
