@@ -96,6 +96,10 @@ class Settings:
         ``{family: [names]}``, where an empty list or ``None`` means all of the family.
     image_types
         pyradiomics image types and their parameters, e.g. ``{"Original": {}, "LoG": {"sigma": [1, 2]}}``.
+    filter
+        IBSI convention: a convolutional filter applied after interpolation and before
+        re-segmentation / discretisation (IBSI 2), as ``{"kind": ..., parameters}`` (see
+        :mod:`radrepro.filters`), or ``None`` for the original image.
     voxel_array_shift, glcm_symmetric, weighting_norm, min_roi_dims, min_roi_size, correct_mask,
     geometry_tolerance, normalize, normalize_scale, remove_outliers, pad_distance, force_2d_dimension
         pyradiomics settings of the same meaning (``voxelArrayShift``, ``symmetricalGLCM``, ...).
@@ -129,6 +133,7 @@ class Settings:
     families: tuple[str, ...] | None = None
     features: tuple[tuple[str, tuple[str, ...] | None], ...] | None = None
     image_types: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = (("Original", ()),)
+    filter: tuple[tuple[str, Any], ...] | None = None
     # pyradiomics-only
     voxel_array_shift: float = 0.0
     glcm_symmetric: bool = True
@@ -178,6 +183,11 @@ class Settings:
     def feature_selection(self) -> dict[str, tuple[str, ...] | None] | None:
         """``features`` as a dict (family -> names or None for all)."""
         return None if self.features is None else dict(self.features)
+
+    @property
+    def filter_spec(self) -> dict[str, Any] | None:
+        """``filter`` as a dict (``None`` for no filter)."""
+        return None if self.filter is None else dict(self.filter)
 
     @property
     def image_type_params(self) -> dict[str, dict[str, Any]]:
@@ -359,6 +369,14 @@ def _coerce(name: str, value: Any) -> Any:  # noqa: C901 - one branch per field,
                 raise _bad(name, value, "a mapping {image type: {parameters}}")
             out.append((str(it), _freeze(params)))
         return tuple(out)
+    if name == "filter":
+        if value is None:
+            return None
+        if isinstance(value, tuple):
+            value = dict(value)
+        from radrepro.filters import check_filter
+
+        return _freeze(check_filter(value))
     if name == "voxel_array_shift":
         return _number(name, value)
     if name == "weighting_norm":
