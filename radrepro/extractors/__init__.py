@@ -16,6 +16,7 @@ from radrepro.extractors.radrepro_engine import RadreproExtractor
 
 BACKENDS: dict[str, str] = {
     "radrepro": "radrepro.extractors.radrepro_engine:RadreproExtractor",
+    "pyradiomics": "radrepro.extractors.pyradiomics_backend:PyradiomicsExtractor",
 }
 
 
