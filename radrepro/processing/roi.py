@@ -147,8 +147,9 @@ def prepare(image: sitk.Image, mask: sitk.Image, settings: Settings, *, diagnost
     """Apply IBSI processing to a checked image/mask pair (see :func:`radrepro.case.load_pair`).
 
     Steps, in IBSI order: interpolation of image and mask to ``settings.spacing`` on the IBSI grid
-    (when set), intensity rounding, partial-volume threshold of the mask, re-segmentation (range
-    and outlier filtering), discretisation. Only the part of the image around the ROI is
+    (when set), intensity rounding, partial-volume threshold of the mask, filtering of the whole
+    image (``settings.filter``, IBSI 2), re-segmentation (range and outlier filtering, on the
+    unfiltered intensities), discretisation (of the filtered intensities). Only the part of the image around the ROI is
     interpolated, unless ``diagnostics`` asks for the whole interpolated image's statistics.
 
     Parameters
@@ -180,7 +181,8 @@ def prepare(image: sitk.Image, mask: sitk.Image, settings: Settings, *, diagnost
         grid = ibsi_grid(arr.shape, spacing, settings.spacing, in_plane=in_plane)
         new_spacing = grid.spacing
         margin = local_margin(new_spacing)
-        box = None if diagnostics else mask_box(msk, grid, margin)
+        # a filter sees the whole image (IBSI 2), so the whole grid is interpolated then
+        box = None if diagnostics or settings.filter is not None else mask_box(msk, grid, margin)
         order = interpolation_order(settings.interpolator, "interpolator")
         mask_order = interpolation_order(settings.mask_interpolator, "mask_interpolator")
         img = interpolate(arr, grid, order, box=box)
@@ -190,7 +192,7 @@ def prepare(image: sitk.Image, mask: sitk.Image, settings: Settings, *, diagnost
     else:
         new_spacing = spacing
         margin = local_margin(spacing)
-        box = bounding_box(msk, margin)
+        box = bounding_box(msk, margin) if settings.filter is None else tuple(slice(0, n) for n in msk.shape)
         img = np.array(arr[box], dtype=np.float64)
         morph = np.ascontiguousarray(msk[box])
         full_shape = arr.shape
@@ -207,6 +209,11 @@ def prepare(image: sitk.Image, mask: sitk.Image, settings: Settings, *, diagnost
             "or a lower mask_threshold",
         )
     crop = bounding_box(morph, margin)
+    filtered = None
+    if settings.filter is not None:  # IBSI 2: filter after interpolation, before re-segmentation
+        from radrepro.filters import apply_filter
+
+        filtered = np.ascontiguousarray(apply_filter(img, new_spacing, settings.filter_spec)[crop])
     img = np.ascontiguousarray(img[crop])
     morph = np.ascontiguousarray(morph[crop])
     bad = int((~np.isfinite(img[morph])).sum())
@@ -222,6 +229,10 @@ def prepare(image: sitk.Image, mask: sitk.Image, settings: Settings, *, diagnost
     bounds = range_bounds(img[morph], settings)
     if diagnostics:
         diag.update(_roi_stats("reseg_roi", full_shape, img, morph, int_mask))
+    if filtered is not None:
+        # re-segmentation used the unfiltered intensities; everything after reads the response map,
+        # whose intensities the re-segmentation range says nothing about
+        img, bounds = filtered, (None, None)
     levels, n_levels, low, width = discretise(img, int_mask, settings, low=bounds[0])
     return ROI(
         image=img,
