@@ -6,6 +6,9 @@ A *space* maps ``"kind.parameter"`` to a specification:
 - a table ``{low = ..., high = ...}``: a continuous range (uniform; ``log = true`` for log-uniform);
 - anything else: a fixed value (``"noise.scale": 1.0``).
 
+Keys may also be nested by kind: ``{"rotation": {"angle": [-15, 15]}}`` is ``{"rotation.angle": [-15, 15]}``
+(a list of two values, not a range: write ``{low = -15, high = 15}`` for a range).
+
 Each sampled point becomes one :class:`~radrepro.perturbations.base.Chain` whose steps are the
 kinds in the order they first appear in the space. :func:`grid` enumerates every combination of the
 discrete axes; :func:`sample` draws ``budget`` points at random or by Latin hypercube
@@ -56,8 +59,14 @@ def _axes(space: Mapping[str, Any]) -> list[_Axis]:
     if not isinstance(space, Mapping) or not space:
         raise SettingsError("a perturbation space must be a non-empty table of \"kind.parameter\" = values",
                             "e.g. {\"rotation.angle\" = [-10, 0, 10], \"noise.scale\" = {low = 0.5, high = 2}}")
+    flat: dict[str, Any] = {}
+    for key, spec in space.items():  # nested form: {kind = {parameter = spec}}
+        if "." not in str(key) and str(key) in KINDS and isinstance(spec, Mapping) and not {"low", "high"} & set(spec):
+            flat.update({f"{key}.{param}": v for param, v in spec.items()})
+        else:
+            flat[str(key)] = spec
     axes = []
-    for key, spec in space.items():
+    for key, spec in flat.items():
         kind, _, param = str(key).partition(".")
         if kind not in KINDS:
             raise SettingsError(f"perturbation space key {key!r}: unknown kind {kind!r}",
