@@ -7,6 +7,7 @@ import os
 import platform
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import radrepro
 
@@ -47,4 +48,37 @@ def machine() -> dict[str, str]:
         "cpu": platform.processor() or platform.machine(),
         "cores": str(os.cpu_count()),
         "numba_threads": os.environ.get("NUMBA_NUM_THREADS", ""),
+    }
+
+
+def dataset_cards(names: list[str]) -> dict[str, dict[str, str]]:
+    """Checksum (sha256 of the card file), DOI and citation of each dataset card."""
+    from radrepro.datasets.cards import get_card
+
+    out = {}
+    for name in names:
+        card = get_card(name)
+        out[name] = {"sha256": card.checksum, "doi": card.doi, "citation": card.citation, "licence": card.licence}
+    return out
+
+
+def environment() -> str:
+    """Every installed distribution as ``name==version`` lines (the run's environment artifact)."""
+    dists = {(d.metadata["Name"] or "?"): d.version for d in importlib.metadata.distributions()}
+    return "\n".join(f"{n}=={v}" for n, v in sorted(dists.items(), key=lambda kv: kv[0].lower())) + "\n"
+
+
+def provenance(*, suite: Any, cards: list[str], seeds: dict[str, Any], execution: dict[str, Any],
+               notes: list[str]) -> dict[str, Any]:
+    """The provenance record of a suite run (written as ``provenance.json``)."""
+    return {
+        "suite": {"name": suite.name, "path": str(suite.path), "settings": suite.settings.to_dict(),
+                  "settings_digest": suite.settings.digest(), "extractors": list(suite.extractors)},
+        "versions": versions(),
+        "git": git_state(),
+        "machine": machine(),
+        "execution": execution,
+        "datasets": dataset_cards(cards),
+        "seeds": seeds,
+        "notes": notes,
     }
