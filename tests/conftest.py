@@ -51,3 +51,26 @@ def pyradiomics_data() -> Path:
 @pytest.fixture(scope="session")
 def combat_r_data() -> Path:
     return require_shared("combat_r")
+
+
+COHORT_FAMILIES = ("stat", "ih", "cm", "rlm", "szm", "dzm", "ngt", "ngl")
+
+
+@pytest.fixture(scope="session")
+def synthetic_features():
+    """(features, metadata) of the synthetic multi-centre cohort, one row per lesion (~15 s, once per session).
+
+    Features: the intensity and texture families with bin width 25; metadata: site, scanner, label and
+    the molecular variables (mol_texture, mol_null, mol_site).
+    """
+    import pandas as pd
+
+    import radrepro
+    from radrepro.datasets.synthetic import synthetic_cohort
+
+    cases = synthetic_cohort()
+    settings = {"families": list(COHORT_FAMILIES), "discretisation": "fbs", "bin_width": 25}
+    features = pd.DataFrame([radrepro.extract(c.image, c.mask, settings) for c in cases], index=[c.id for c in cases])
+    meta = pd.DataFrame([{k: v for k, v in c.metadata.items() if not k.startswith("truth_")} for c in cases],
+                        index=features.index)
+    return features, meta

@@ -8,9 +8,7 @@ import pandas as pd
 import pytest
 from threadpoolctl import threadpool_limits
 
-import radrepro
 from radrepro.harmonisation import ComBat, harmonisation_diagnostics, harmonise_results, load_recipe
-from radrepro.registry import implemented_families
 from radrepro.results import long_rows
 
 
@@ -23,19 +21,10 @@ def _one_blas_thread():
 
 pytestmark = pytest.mark.slow  # the cohort takes ~10 s to generate and extract, once per session
 
-FAMILIES = [f for f in ("stat", "ih", "cm", "rlm", "szm", "dzm", "ngt", "ngl") if f in implemented_families()]
-SETTINGS = {"families": FAMILIES, "discretisation": "fbs", "bin_width": 25}
-
-
 @pytest.fixture(scope="session")
-def cohort():
-    """(features, metadata): one row per lesion; features from the implemented IBSI families."""
-    from radrepro.datasets.synthetic import synthetic_cohort
-
-    cases = synthetic_cohort()
-    features = pd.DataFrame([radrepro.extract(c.image, c.mask, SETTINGS) for c in cases], index=[c.id for c in cases])
-    meta = pd.DataFrame([{k: c.metadata[k] for k in ("site", "label", "mol_texture")} for c in cases], index=features.index)
-    return features, meta
+def cohort(synthetic_features):
+    """(features, metadata): one row per lesion; features from the intensity and texture families."""
+    return synthetic_features
 
 
 @pytest.fixture(scope="session")
