@@ -270,3 +270,19 @@ def test_cli_names_a_missing_id_column(tmp_path, random_data, capsys):
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "has no 'case' column" in err[0] and "--id-column" in err[0]
+
+
+def test_suite_step_reads_mol_columns_and_writes_files(tmp_path, random_data):
+    from radrepro.radiogenomics import suite_step
+
+    X, mol, site = random_data
+    rows = pd.concat([long_rows(X.loc[c], case=c, extractor="radrepro@test", convention="ibsi", settings="s",
+                                seconds=0.1) for c in X.index])
+    meta = mol.rename(columns={"expr": "mol_expr", "mut": "mol_mut"}).assign(site=site).rename_axis("case").reset_index()
+    summary, metrics = suite_step(rows, meta, out_dir=tmp_path, predict=False)
+    assert list(summary["variable"]) == ["mol_expr", "mol_mut"]
+    assert metrics["radiogenomics.mol_expr.significant_all"] >= 1
+    assert "radiogenomics.mol_mut.significant_site_adjusted" in metrics
+    assert (tmp_path / "radiogenomics_volcano.png").exists()
+    with pytest.raises(InputError, match="lacks the column"):
+        suite_step(rows, meta.drop(columns="site"), predict=False)

@@ -11,8 +11,9 @@ from radrepro.radiogenomics.analysis import (
     cross_fitted_combat,
     features_from_results,
     radiogenomics,
+    suite_step,
 )
 from radrepro.radiogenomics.associations import ASSOCIATION_COLUMNS, associate, variable_kind
 
 __all__ = ["STAGES", "ASSOCIATION_COLUMNS", "RadiogenomicsResult", "associate", "cross_fitted_combat",
-           "features_from_results", "radiogenomics", "variable_kind"]
+           "features_from_results", "radiogenomics", "suite_step", "variable_kind"]

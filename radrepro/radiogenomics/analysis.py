@@ -279,3 +279,71 @@ def features_from_results(results: pd.DataFrame, *, extractor: str | None = None
     elif len(extractors) > 1:
         raise InputError(f"the results hold {len(extractors)} extractors", "pick one with extractor=/--extractor: " + ", ".join(extractors))
     return wide(df, index=("case",)).rename_axis(columns=None)
+
+
+def suite_step(
+    results: pd.DataFrame,
+    metadata: pd.DataFrame,
+    *,
+    variables: list[str] | None = None,
+    site: str | None = "site",
+    stability: pd.DataFrame | None = None,
+    icc_threshold: float = 0.75,
+    extractor: str | None = None,
+    out_dir: str | Path | None = None,
+    **options,
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The radiogenomics step of a suite: the analysis on the run's results and case metadata.
+
+    Parameters
+    ----------
+    results
+        Long results table of the run.
+    metadata
+        One row per case (``case`` column or index) with the molecular variables and the site.
+    variables
+        Molecular columns to test (default: columns starting with ``mol_``).
+    site
+        Metadata column with the site (``None``: no site-aware stages).
+    stability
+        The run's stability table (``radrepro.stability.stability_table``) for the ``stable`` stage.
+    out_dir
+        Where to write the tables and the volcano figure (nothing is written when ``None``).
+    options
+        Passed to :func:`radiogenomics` (``fdr``, ``folds``, ``seed``, ``predict``).
+
+    Returns
+    -------
+    (summary, metrics)
+        The per-variable summary and metrics ``radiogenomics.<variable>.significant_<stage>`` and,
+        for predicted variables, ``radiogenomics.<variable>.auc.<features>.<harmonisation>``.
+    """
+    meta = metadata.set_index("case") if "case" in metadata.columns else metadata
+    meta.index = meta.index.astype(str)
+    variables = list(variables) if variables else [c for c in meta.columns if str(c).startswith("mol_")]
+    if not variables:
+        raise InputError("no molecular variables in the case metadata (no column starts with 'mol_')",
+                         "name them with variables = [...] in the suite's [analyses.radiogenomics]")
+    missing = [v for v in [*variables, *([site] if site else [])] if v not in meta.columns]
+    if missing:
+        raise InputError(f"case metadata lacks the column(s) {', '.join(missing)}",
+                         "metadata columns are: " + ", ".join(map(str, meta.columns)))
+    stable = None
+    if stability is not None:
+        from radrepro.models import stable_features
+
+        stable = stable_features(stability, threshold=icc_threshold)
+    result = radiogenomics(features_from_results(results, extractor=extractor), meta[variables],
+                           site=meta[site].astype(str) if site else None, stable_features=stable, **options)
+    if out_dir is not None:
+        result.write(out_dir)
+    metrics: dict[str, float] = {}
+    for _, row in result.summary.iterrows():
+        for col in row.index:
+            if str(col).startswith("significant_"):
+                metrics[f"radiogenomics.{row['variable']}.{col}"] = float(row[col])
+    for _, row in result.prediction.iterrows():
+        if pd.notna(row["auc"]):
+            harm = "infold" if row["harmonisation"] != "none" else "none"
+            metrics[f"radiogenomics.{row['variable']}.auc.{row['features']}.{harm}"] = float(row["auc"])
+    return result.summary, metrics
