@@ -27,7 +27,7 @@ from radrepro._numba import jit
 
 # The direct sum costs about this many FFT "points x log2 points" units per voxel pair; it wins
 # below the break-even point. Measured on the development machine (numba pair loop vs scipy.fft).
-_PAIR_COST = 0.15
+_PAIR_COST = 1.0
 # Largest FFT (points of the padded box) used before falling back to the direct sum (~1.3 GB).
 _MAX_FFT_POINTS = 2**26
 

@@ -10,7 +10,7 @@ the image arrays; every feature built from them is invariant to that choice.
 - :func:`mesh_volume`, :func:`mesh_area`: the signed-tetrahedron volume and the triangle area sum;
 - :func:`max_distance`: the largest distance between two points (numba, run on hull vertices);
 - :func:`oriented_box`: an approximate oriented minimum bounding box (face-flush orientations);
-- :func:`enclosing_ellipsoid`: the minimum volume enclosing ellipsoid (Khachiyan's algorithm);
+- :func:`enclosing_ellipsoid`: the minimum volume enclosing ellipsoid (Khachiyan's algorithm with away steps);
 - :func:`ellipsoid_area`: the ellipsoid surface area as IBSI defines it (a Legendre series).
 """
 
@@ -79,12 +79,47 @@ def max_distance(points: np.ndarray) -> float:
 
 
 @jit
+def _lex_order(x, y):
+    """Indices that sort the points by x, then y (bottom-up merge sort, stable)."""
+    n = x.size
+    order = np.arange(n)
+    buf = np.empty(n, dtype=np.int64)
+    width = 1
+    while width < n:
+        for lo in range(0, n, 2 * width):
+            mid = min(lo + width, n)
+            hi = min(lo + 2 * width, n)
+            i = lo
+            j = mid
+            k = lo
+            while i < mid and j < hi:
+                a = order[i]
+                b = order[j]
+                if x[b] < x[a] or (x[b] == x[a] and y[b] < y[a]):
+                    buf[k] = b
+                    j += 1
+                else:
+                    buf[k] = a
+                    i += 1
+                k += 1
+            while i < mid:
+                buf[k] = order[i]
+                i += 1
+                k += 1
+            while j < hi:
+                buf[k] = order[j]
+                j += 1
+                k += 1
+        order, buf = buf, order
+        width *= 2
+    return order
+
+
+@jit
 def _hull_2d(x, y):
     """Indices of the 2D convex hull of (x, y), counter-clockwise (Andrew's monotone chain)."""
     n = x.size
-    # sort on x, then y for ties: sort by y first, then stably by x
-    order = np.argsort(y, kind="mergesort")
-    order = order[np.argsort(x[order], kind="mergesort")]
+    order = _lex_order(x, y)
     hull = np.empty(2 * n + 1, dtype=np.int64)
     k = 0
     for t in range(n):
@@ -116,11 +151,11 @@ def _hull_2d(x, y):
 @jit
 def _oriented_box_kernel(points, normals):
     """Smallest box over orientations with one face normal in ``normals``: (volume, area, extents)."""
-    best = np.array([np.inf, np.nan, np.nan, np.nan, np.nan])
+    best = np.full(5, np.nan)
+    best[0] = np.inf
     n = points.shape[0]
     x = np.empty(n)
     y = np.empty(n)
-    s = np.empty(n)
     for q in range(normals.shape[0]):
         nz, ny, nx = normals[q, 0], normals[q, 1], normals[q, 2]
         # a unit vector perpendicular to the normal, then the third axis
@@ -135,12 +170,16 @@ def _oriented_box_kernel(points, normals):
         vz = ny * ux - nx * uy
         vy = nx * uz - nz * ux
         vx = nz * uy - ny * uz
+        s_lo = np.inf
+        s_hi = -np.inf
         for i in range(n):
             pz, py, px = points[i, 0], points[i, 1], points[i, 2]
-            s[i] = pz * nz + py * ny + px * nx
+            si = pz * nz + py * ny + px * nx
+            s_lo = min(s_lo, si)
+            s_hi = max(s_hi, si)
             x[i] = pz * uz + py * uy + px * ux
             y[i] = pz * vz + py * vy + px * vx
-        depth = s.max() - s.min()
+        depth = s_hi - s_lo
         hull = _hull_2d(x, y)
         h = hull.size
         for e in range(h):
@@ -203,54 +242,121 @@ def unique_normals(normals: np.ndarray, decimals: int = 9) -> np.ndarray:
 
 
 @jit
-def _khachiyan_kernel(points, tol, max_iter):
+def _mvee_kernel(points, tol, max_iter):
+    """Khachiyan's algorithm with Todd and Yildirim's away steps (the WA-TY algorithm).
+
+    Weights ``u`` on the points (dual problem); ``M_i = q_i^T X(u)^-1 q_i`` with ``q_i = (p_i, 1)``
+    and ``X(u) = sum u_i q_i q_i^T``. Each step moves weight towards the point with the largest
+    ``M`` (it sticks out most) or away from the weighted point with the smallest ``M``, whichever
+    is further from optimal; it stops when every ``M_i <= (1 + tol) (d + 1)`` and every weighted
+    ``M_i >= (1 - tol) (d + 1)``, so that the ellipsoid grown by ``1 + tol`` encloses every point
+    and its volume is within a factor ``(1 + tol)^(d/2)`` of the minimum.
+    """
     n, d = points.shape
-    q = np.ones((d + 1, n))
+    e = d + 1
+    q = np.ones((n, e))
     for i in range(n):
         for k in range(d):
-            q[k, i] = points[i, k]
+            q[i, k] = points[i, k]
     u = np.full(n, 1.0 / n)
+    m = np.empty(n)
+    x = np.empty((e, e))
     it = 0
     while it < max_iter:
         it += 1
-        x = (q * u) @ q.T
-        xi = np.linalg.inv(x)
-        m = np.empty(n)
+        for r in range(e):
+            for c in range(e):
+                x[r, c] = 0.0
+        for i in range(n):
+            for r in range(e):
+                for c in range(e):
+                    x[r, c] += u[i] * q[i, r] * q[i, c]
+        xi = _invert(x)
         for i in range(n):
             acc = 0.0
-            for r in range(d + 1):
+            for r in range(e):
                 row = 0.0
-                for c in range(d + 1):
-                    row += xi[r, c] * q[c, i]
-                acc += q[r, i] * row
+                for c in range(e):
+                    row += xi[r, c] * q[i, c]
+                acc += q[i, r] * row
             m[i] = acc
-        j = int(np.argmax(m))
-        mj = m[j]
-        step = (mj - d - 1.0) / ((d + 1.0) * (mj - 1.0))
-        change = 0.0
+        jp = 0
+        jm = -1
         for i in range(n):
-            new = (1.0 - step) * u[i]
-            if i == j:
-                new += step
-            change += (new - u[i]) ** 2
-            u[i] = new
-        if math.sqrt(change) < tol:
+            if m[i] > m[jp]:
+                jp = i
+            if u[i] > 0.0 and (jm < 0 or m[i] < m[jm]):
+                jm = i
+        eps_plus = m[jp] / e - 1.0
+        eps_minus = 1.0 - m[jm] / e
+        if eps_plus <= tol and eps_minus <= tol:
             break
-    centre = points.T @ u
-    cov = (points.T * u) @ points - np.outer(centre, centre)
-    return cov * d, it
+        if eps_plus > eps_minus:
+            j = jp
+            step = (m[j] - e) / (e * (m[j] - 1.0))
+        else:
+            j = jm
+            step = (m[j] - e) / (e * (m[j] - 1.0))  # negative: an away step
+            step = max(step, -u[j] / (1.0 - u[j]))  # at most drop the point
+        for i in range(n):
+            u[i] *= 1.0 - step
+        u[j] += step
+        if u[j] < 0.0:
+            u[j] = 0.0
+    centre = np.zeros(d)
+    for i in range(n):
+        for k in range(d):
+            centre[k] += u[i] * points[i, k]
+    shape = np.zeros((d, d))
+    for i in range(n):
+        for r in range(d):
+            for c in range(d):
+                shape[r, c] += u[i] * (points[i, r] - centre[r]) * (points[i, c] - centre[c])
+    return shape * d, it
 
 
-def enclosing_ellipsoid(points: np.ndarray, tol: float = 1e-7, max_iter: int = 100_000) -> np.ndarray:
+@jit
+def _invert(a):
+    """Inverse of a small symmetric positive definite matrix (Gauss-Jordan, partial pivoting)."""
+    k = a.shape[0]
+    w = np.zeros((k, 2 * k))
+    for r in range(k):
+        for c in range(k):
+            w[r, c] = a[r, c]
+        w[r, k + r] = 1.0
+    for col in range(k):
+        piv = col
+        for r in range(col + 1, k):
+            if abs(w[r, col]) > abs(w[piv, col]):
+                piv = r
+        if piv != col:
+            for c in range(2 * k):
+                w[col, c], w[piv, c] = w[piv, c], w[col, c]
+        p = w[col, col]
+        for c in range(2 * k):
+            w[col, c] /= p
+        for r in range(k):
+            if r != col:
+                f = w[r, col]
+                if f != 0.0:
+                    for c in range(2 * k):
+                        w[r, c] -= f * w[col, c]
+    return w[:, k:].copy()
+
+
+def enclosing_ellipsoid(points: np.ndarray, tol: float = 1e-9, max_iter: int = 100_000) -> np.ndarray:
     """Semi-axis lengths (descending) of the minimum volume enclosing ellipsoid of ``points`` (n, 3).
 
-    Khachiyan's algorithm (IBSI 1 allows an approximation) on the points (use the convex hull's
-    vertices): it stops when the weights change by less than ``tol``. The ellipsoid is
-    ``(x - c)^T A (x - c) <= 1`` with ``A = inv(d * cov_u)``, so the semi-axes are the square roots
-    of the eigenvalues of ``d * cov_u``.
+    Khachiyan's algorithm with away steps (IBSI 1 allows an approximation), on the points given
+    (use the convex hull's vertices), to a relative optimality gap ``tol`` (see :func:`_mvee_kernel`).
+    The ellipsoid is ``(x - c)^T A (x - c) <= 1`` with ``A = inv(d * cov_u)``, so the semi-axes
+    are the square roots of the eigenvalues of ``d * cov_u``. Points that span less than three
+    dimensions have no enclosing ellipsoid of positive volume: NaN.
     """
     pts = np.ascontiguousarray(points - points.mean(axis=0), dtype=np.float64)
-    shape, _ = _khachiyan_kernel(pts, float(tol), int(max_iter))
+    if pts.shape[0] < 4 or np.linalg.matrix_rank(pts) < 3:
+        return np.full(3, math.nan)
+    shape, _ = _mvee_kernel(pts, float(tol), int(max_iter))
     ev = np.clip(np.linalg.eigvalsh(shape), 0.0, None)
     return np.sqrt(ev)[::-1]
 
