@@ -1,0 +1,68 @@
+"""pyradiomics ``shape``: 3D shape from the marching cubes mesh and the voxel coordinates' PCA."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from radrepro.conventions._pyradiomics.common import ClassInput, selected
+from radrepro.conventions._pyradiomics.mesh import mesh_3d
+
+NAME = "shape"
+FEATURES = {
+    "Compactness1": "deprecated", "Compactness2": "deprecated", "Elongation": "enabled", "Flatness": "enabled",
+    "LeastAxisLength": "enabled", "MajorAxisLength": "enabled", "Maximum2DDiameterColumn": "enabled",
+    "Maximum2DDiameterRow": "enabled", "Maximum2DDiameterSlice": "enabled", "Maximum3DDiameter": "enabled",
+    "MeshVolume": "enabled", "MinorAxisLength": "enabled", "SphericalDisproportion": "deprecated",
+    "Sphericity": "enabled", "SurfaceArea": "enabled", "SurfaceVolumeRatio": "enabled", "VoxelVolume": "enabled",
+}
+
+
+def principal_moments(mask: np.ndarray, spacing: np.ndarray) -> tuple[np.ndarray, int]:
+    """Eigenvalues (ascending) of the covariance of the ROI voxels' physical coordinates, and their count."""
+    coords = np.array(np.where(mask), dtype="int").T * spacing[None, :]
+    n = coords.shape[0]
+    coords -= np.mean(coords, axis=0)
+    coords /= np.sqrt(n)
+    eig = np.linalg.eigvals(np.dot(coords.T.copy(), coords))
+    eig[(eig < 0) & (eig > -1e-10)] = 0
+    eig.sort()
+    return eig, n
+
+
+
+
+def compute(data: ClassInput, names=None) -> dict[str, float]:
+    """3D shape features of the shape mask (pyradiomics 3.0.1 definitions)."""
+    spacing = np.array(data.prepared.spacing[::-1])
+    mask = np.pad(data.prepared.shape_roi, 1)
+    surface, volume, diam = mesh_3d(mask, spacing)
+    eig, n = principal_moments(mask, spacing)
+    z, y, x = spacing
+
+    def axis(k):
+        return np.nan if eig[k] < 0 else np.sqrt(eig[k]) * 4
+
+    def ratio(a, b):
+        return np.nan if (eig[a] < 0 or eig[b] < 0) else np.sqrt(eig[a] / eig[b])
+
+    funcs = {
+        "MeshVolume": lambda: volume,
+        "VoxelVolume": lambda: n * (z * x * y),
+        "SurfaceArea": lambda: surface,
+        "SurfaceVolumeRatio": lambda: surface / volume,
+        "Sphericity": lambda: (36 * np.pi * volume**2) ** (1.0 / 3.0) / surface,
+        "Compactness1": lambda: volume / (surface ** (3.0 / 2.0) * np.sqrt(np.pi)),
+        "Compactness2": lambda: (36.0 * np.pi) * (volume**2.0) / (surface**3.0),
+        "SphericalDisproportion": lambda: surface / (36 * np.pi * volume**2) ** (1.0 / 3.0),
+        "Maximum3DDiameter": lambda: diam[3],
+        "Maximum2DDiameterSlice": lambda: diam[0],
+        "Maximum2DDiameterColumn": lambda: diam[1],
+        "Maximum2DDiameterRow": lambda: diam[2],
+        "MajorAxisLength": lambda: axis(2),
+        "MinorAxisLength": lambda: axis(1),
+        "LeastAxisLength": lambda: axis(0),
+        "Elongation": lambda: ratio(1, 2),
+        "Flatness": lambda: ratio(0, 2),
+    }
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {n_: float(np.real(funcs[n_]())) for n_ in selected(FEATURES, names, NAME)}

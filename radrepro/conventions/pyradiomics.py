@@ -1,0 +1,139 @@
+"""The pyradiomics convention: pyradiomics 3.0.1's processing and feature definitions, radrepro's kernels.
+
+Feature values reproduce pyradiomics 3.0.1 (``RadiomicsFeatureExtractor`` with the ``Original`` image
+type) and carry its names, e.g. ``original_glcm_Contrast``, ``original_shape_MeshVolume``. The
+processing (``radrepro.conventions._pyradiomics.processing``) follows pyradiomics' order and
+SimpleITK calls; the texture matrices come from radrepro's numba kernels with pyradiomics' angles;
+the shape mesh is a numba marching cubes that gives pyradiomics' mesh.
+
+Settings (pyradiomics name -> :class:`~radrepro.settings.Settings` field): ``binWidth``
+(bin_width), ``binCount`` (bin_count), ``resampledPixelSpacing`` (spacing), ``interpolator``
+(sitkNearestNeighbor, sitkLinear, sitkBSpline), ``padDistance``, ``resegmentRange``,
+``resegmentMode``, ``resegmentShape``, ``voxelArrayShift``, ``force2D`` (texture_dims ``2D``),
+``force2Ddimension``, ``distances``, ``symmetricalGLCM``, ``weightingNorm``, ``gldm_a``
+(ngldm_alpha), ``minimumROIDimensions``, ``minimumROISize``, ``correctMask``, ``geometryTolerance``,
+``label``, ``normalize``, ``normalizeScale``, ``removeOutliers``. ``preCrop`` changes no value and is
+ignored. Only the ``Original`` image type is computed.
+
+Feature set: ``settings.families`` / ``settings.features`` as a pyradiomics ``featureClass`` section
+gives them (a class with no list: its enabled features; a list may name deprecated features that
+pyradiomics still computes, e.g. ``StandardDeviation``); without them, pyradiomics' default set
+(every class but ``shape2D``, deprecated features left out). ``shape2D`` needs ``force2D`` and a mask
+one voxel thick along ``force2Ddimension``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import SimpleITK as sitk
+
+from radrepro.case import describe, read_image
+from radrepro.conventions._pyradiomics import processing
+from radrepro.conventions._pyradiomics.common import ClassInput
+from radrepro.errors import InputError, SettingsError
+from radrepro.settings import Settings
+
+NAME = "pyradiomics"
+PYRADIOMICS_VERSION = "3.0.1"
+
+# pyradiomics' class order (its featureClass dictionary) and the classes enabled without a featureClass section
+CLASSES = ("firstorder", "glcm", "gldm", "glrlm", "glszm", "ngtdm", "shape", "shape2D")
+DEFAULT_CLASSES = tuple(c for c in CLASSES if c != "shape2D")
+SHAPE_CLASSES = ("shape", "shape2D")
+
+
+def class_module(name: str):
+    """The module of pyradiomics class ``name``."""
+    if name not in CLASSES:
+        raise SettingsError(f"unknown pyradiomics feature class '{name}'", "classes are: " + ", ".join(CLASSES))
+    return importlib.import_module(f"radrepro.conventions._pyradiomics.{name}")
+
+
+def selected_classes(settings: Settings) -> dict[str, tuple[str, ...] | None]:
+    """Classes to compute and, per class, the feature names asked for (None: the enabled set)."""
+    selection = settings.feature_selection
+    if selection is None:
+        families = settings.families or DEFAULT_CLASSES
+        out = {f: None for f in families}
+    else:
+        out = dict(selection)
+        for fam in settings.families or ():
+            out.setdefault(fam, None)
+    for fam in out:
+        class_module(fam)
+    return out
+
+
+def _check_image_types(settings: Settings) -> None:
+    extra = [name for name in settings.image_type_params if name != "Original"]
+    if extra:
+        raise SettingsError(
+            "image types " + ", ".join(extra) + " are not computed by the pyradiomics convention",
+            "use imageType: {Original: {}}, or run pyradiomics itself as a backend for filtered images",
+        )
+
+
+def load_pair(image: Any, mask: Any, settings: Settings) -> tuple[sitk.Image, sitk.Image]:
+    """Read image and mask as pyradiomics does: the image as stored, the mask as UInt32 with ``label``.
+
+    Geometry is checked later, after resampling (pyradiomics resamples on the mask's grid, so an
+    image and mask on different grids are accepted when resampling or ``correctMask`` is on).
+    """
+    img = read_image(image, "image")
+    msk = read_image(mask, "mask")
+    if img.GetNumberOfComponentsPerPixel() != 1:
+        raise InputError(
+            f"image {describe(image)} has {img.GetNumberOfComponentsPerPixel()} components per voxel",
+            "use a single-channel (scalar) image",
+        )
+    if img.GetDimension() != 3 or msk.GetDimension() != 3:
+        raise InputError(
+            f"image and mask must be 3D (got {img.GetDimension()}D and {msk.GetDimension()}D)",
+            "store a 2D image as a volume of one slice",
+        )
+    return img, processing.get_mask(msk, settings.label, describe(mask))
+
+
+def extract(image: sitk.Image, mask: sitk.Image, settings: Settings) -> dict[str, float]:
+    """pyradiomics features of an image and its mask (from :func:`load_pair`), named as pyradiomics names them.
+
+    Parameters
+    ----------
+    image, mask
+        SimpleITK images; the mask holds ``settings.label`` where the ROI is (any integer type).
+    settings
+        The extraction settings (e.g. from a pyradiomics parameter file via
+        :func:`radrepro.settings.load_settings`).
+
+    Returns
+    -------
+    dict
+        ``original_<class>_<feature>`` -> value, shape classes first, then the others in
+        pyradiomics' class order.
+    """
+    _check_image_types(settings)
+    classes = selected_classes(settings)
+    if mask.GetPixelID() != sitk.sitkUInt32:
+        mask = processing.get_mask(mask, settings.label, "<mask>")
+    prepared = processing.prepare(image, mask, settings)
+    data = ClassInput(prepared, settings)
+    values: dict[str, float] = {}
+    order = [c for c in SHAPE_CLASSES if c in classes] + [c for c in CLASSES if c in classes and c not in SHAPE_CLASSES]
+    for cls in order:
+        if cls == "shape2D" and not _shape2d_possible(prepared, settings):
+            continue
+        for name, value in class_module(cls).compute(data, classes[cls]).items():
+            values[f"original_{cls}_{name}"] = value
+    return values
+
+
+def _shape2d_possible(prepared: processing.Prepared, settings: Settings) -> bool:
+    """pyradiomics computes shape2D only with force2D and a bounding box longer than 1 along
+    ``force2Ddimension`` counted in (x, y, z) order (its check), and fails when the ROI is then
+    thicker than one voxel along the same dimension counted in (z, y, x) order."""
+    if "2D" not in settings.texture_dims:
+        return False
+    size_xyz = prepared.image.shape[::-1]
+    return size_xyz[settings.force_2d_dimension] > 1
