@@ -26,6 +26,8 @@ Relations
 ``offset``
     A fixed shift: pyradiomics' value = IBSI value + ``offset`` (kurtosis: pyradiomics reports
     kurtosis, IBSI excess kurtosis, so +3). :func:`align` applies it.
+``differs``
+    A related quantity that differs by a data-dependent factor (see the note).
 ``deprecated``
     The same definition, but pyradiomics 3.0.1 marks the feature deprecated and computes it only
     when it is enabled by name in ``featureClass``.
@@ -89,8 +91,10 @@ _NOTES = {
     "szm_zs_entr": "pyradiomics adds eps inside log2",
     "ngl_dc_entr": "pyradiomics adds eps inside log2",
     "ngt_coarseness": "pyradiomics returns 1e6 when the sum of s_i p_i is 0",
-    "morph_volume": "mesh volume from marching cubes on the mask in both",
-    "morph_area_mesh": "mesh surface from marching cubes on the mask in both",
+    "morph_volume": "mesh volume from marching cubes on the mask in both (mesh details may differ slightly)",
+    "morph_area_mesh": "mesh surface from marching cubes on the mask in both (mesh details may differ slightly)",
+    "morph_av": "from the mesh surface and volume",
+    "morph_sphericity": "from the mesh surface and volume",
     "morph_diam": "largest distance between mesh vertices in both",
 }
 
@@ -106,7 +110,7 @@ class Link:
     pyradiomics
         pyradiomics ``class_Feature`` name (no image-type prefix).
     relation
-        ``same``, ``discretised``, ``offset`` or ``deprecated`` (see the module docstring).
+        ``same``, ``discretised``, ``offset``, ``differs`` or ``deprecated`` (see the module docstring).
     note
         Why values may differ, or empty.
     offset
@@ -139,9 +143,19 @@ _RELATED = {
 }
 
 
+# features whose pyradiomics value is the IBSI value times a data-dependent factor
+_DIFFERS = {
+    tag: "pyradiomics takes the eigenvalues of the sample covariance (N - 1) of the voxel centres: "
+         "pyradiomics = IBSI x sqrt(N / (N - 1)) for N ROI voxels"
+    for tag in ("morph_pca_maj_axis", "morph_pca_min_axis", "morph_pca_least_axis")
+}
+
+
 def _relation(tag: str, family: str) -> tuple[str, str]:
-    notes = [n for n in (_DEPRECATED.get(tag), _NOTES.get(tag)) if n]
-    if tag in _DEPRECATED:
+    notes = [n for n in (_DEPRECATED.get(tag), _DIFFERS.get(tag), _NOTES.get(tag)) if n]
+    if tag in _DIFFERS:
+        relation = "differs"
+    elif tag in _DEPRECATED:
         relation = "deprecated"
     elif family in _DISCRETISED:
         relation = "discretised"

@@ -71,6 +71,9 @@ def quiet_pyradiomics(level: int = logging.ERROR) -> Iterator[None]:
     Also hides the DeprecationWarning pyradiomics 3.0.1 triggers by loading its feature classes with
     a deprecated importer on every extractor it builds.
     """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import radiomics  # noqa: F401 - importing it sets its logger up; do that before silencing it
     loggers = [logging.getLogger(n) for n in ("radiomics", "pykwalify")]
     saved = [(lg, lg.level, [(h, h.level) for h in lg.handlers]) for lg in loggers]
     for lg, _, handlers in saved:
