@@ -56,7 +56,8 @@ def estimate_noise_sd(image: "np.ndarray | sitk.Image", *, in_plane: bool = True
     -------
     float
         ``median(|d|) / Phi^-1(0.75)`` over the non-zero finest diagonal detail coefficients ``d``
-        (zero coefficients, e.g. from constant air padding, are ignored as scikit-image does).
+        (zero coefficients, e.g. from constant air padding, are ignored as scikit-image does; with
+        ``interior``, coefficients below 1e-10 of the image's largest magnitude count as zero).
         NaN when every coefficient is zero (a noise-free, piecewise constant image).
     """
     import pywt
@@ -72,7 +73,10 @@ def estimate_noise_sd(image: "np.ndarray | sitk.Image", *, in_plane: bool = True
     detail = pywt.dwtn(arr, wavelet, axes=axes, mode=mode)["d" * len(axes)]
     if boundary == "interior":
         detail = detail[tuple(slice(1, -1) if a in [x % arr.ndim for x in axes] else slice(None) for a in range(arr.ndim))]
-    detail = detail[np.nonzero(detail)]
+        # round-off of a noise-free region is not noise: treat it as the exact zero it is
+        detail = detail[np.abs(detail) > 1e-10 * max(1.0, float(np.max(np.abs(arr))))]
+    else:
+        detail = detail[np.nonzero(detail)]
     if detail.size == 0:
         return float("nan")
     return float(np.median(np.abs(detail)) / stats.norm.ppf(0.75))
