@@ -190,12 +190,39 @@ def embedded_cases(card: Card, **params: Any) -> list:
     raise InputError(f"dataset card {card.path} has an unknown generator '{kind}'", "use digital_phantom or synthetic_cohort")
 
 
-def load_cases(name: str, **params: Any) -> list:
-    """Cases of the data set called ``name`` (embedded data sets only, for now)."""
-    card = get_card(name)
+def load_cases(name: str | Card, dest: str | Path | None = None, **params: Any) -> list:
+    """Cases of a data set, by name or card.
+
+    Embedded data sets are generated (``params`` override the card's ``[generator]``); IBSI data
+    sets come from the fetched files; TCIA data sets from the converted ``cases.csv``. ``dest``
+    overrides the data cache root.
+
+    Raises
+    ------
+    DataUnavailableError
+        If the data set is not fetched (and, for TCIA, converted) yet; the hint names the commands.
+    """
+    card = name if isinstance(name, Card) else get_card(name)
     if card.kind == "embedded":
         return embedded_cases(card, **params)
-    raise DataUnavailableError(
-        f"data set '{name}' is not embedded and its cases are not in the cache",
-        f"run `radrepro datasets fetch {name}` and `radrepro datasets convert {name}` first",
-    )
+    if card.kind == "ibsi":
+        return _ibsi_cases(card, dest)
+    from radrepro.datasets.convert import load_converted
+
+    return load_converted(card, dest)
+
+
+def _ibsi_cases(card: Card, dest: str | Path | None) -> list:
+    from radrepro.case import Case
+    from radrepro.datasets.cache import data_root
+
+    root = data_root(dest) / card.cache_name
+    cases = []
+    for c in card.data["cases"]:
+        image, mask = root / c["image"], root / c["mask"]
+        for path in (image, mask):
+            if not path.is_file():
+                raise DataUnavailableError(f"data set '{card.name}' is not in the cache ({path} is missing)",
+                                           f"run `radrepro datasets fetch {card.name}`")
+        cases.append(Case(id=c["id"], image=image, mask=mask, metadata={"dataset": card.name}))
+    return cases
