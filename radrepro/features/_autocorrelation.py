@@ -75,7 +75,23 @@ def _kernel(shape: tuple[int, ...], fft_shape: tuple[int, ...], spacing_zyx: tup
     return 1.0 / np.sqrt(r2)
 
 
-def pair_sums(values: np.ndarray, mask: np.ndarray, spacing_xyz: tuple[float, float, float]) -> tuple[float, float, float]:
+METHODS = ("auto", "fft", "pairs")
+
+
+def choose_method(mask: np.ndarray) -> str:
+    """``pairs`` when summing the pairs is cheaper than the FFTs (or the FFT too large), else ``fft``."""
+    idx = np.nonzero(mask)
+    shape = tuple(int(i.max() - i.min() + 1) for i in idx)
+    n = idx[0].size
+    points = math.prod(_fft_shape(shape))
+    if n * (n - 1) / 2 * _PAIR_COST < points * math.log2(max(points, 2)) or points > _MAX_FFT_POINTS:
+        return "pairs"
+    return "fft"
+
+
+def pair_sums(
+    values: np.ndarray, mask: np.ndarray, spacing_xyz: tuple[float, float, float], method: str = "auto"
+) -> tuple[float, float, float]:
     """``(sum w, sum w d_i d_j, sum w (d_i - d_j)^2)`` over ordered pairs ``i != j`` of mask voxels.
 
     Parameters
@@ -86,22 +102,25 @@ def pair_sums(values: np.ndarray, mask: np.ndarray, spacing_xyz: tuple[float, fl
         Boolean mask, same shape, at least one voxel.
     spacing_xyz
         Voxel spacing ``(x, y, z)`` in mm.
+    method
+        ``fft`` (convolutions), ``pairs`` (direct sum) or ``auto`` (:func:`choose_method`).
     """
+    if method not in METHODS:
+        raise ValueError(f"moran_geary: method must be one of {', '.join(METHODS)}, not {method!r}")
+    if method == "auto":
+        method = choose_method(mask)
     idx = np.nonzero(mask)
     box = tuple(slice(int(i.min()), int(i.max()) + 1) for i in idx)
     m = mask[box]
     v = values[box][m]
     d_vals = v - v.mean()
-    n = v.size
     shape = m.shape
-    fft_shape = _fft_shape(shape)
-    points = math.prod(fft_shape)
     spacing_zyx = tuple(float(s) for s in reversed(spacing_xyz))
-    fft_cost = points * math.log2(max(points, 2))
-    if n * (n - 1) / 2 * _PAIR_COST < fft_cost or points > _MAX_FFT_POINTS:
+    if method == "pairs":
         coords = np.ascontiguousarray(np.argwhere(m) * np.asarray(spacing_zyx))
         sw, cross, sq = _pairs_kernel(coords, np.ascontiguousarray(d_vals))
         return 2.0 * sw, 2.0 * cross, 2.0 * sq
+    fft_shape = _fft_shape(shape)
     kernel_f = sfft.rfftn(_kernel(shape, fft_shape, spacing_zyx), fft_shape)
     mf = m.astype(np.float64)
     d = np.zeros(shape)
@@ -119,14 +138,18 @@ def pair_sums(values: np.ndarray, mask: np.ndarray, spacing_xyz: tuple[float, fl
     return sw, cross, sq
 
 
-def moran_geary(values: np.ndarray, mask: np.ndarray, spacing_xyz: tuple[float, float, float]) -> tuple[float, float]:
+def moran_geary(
+    values: np.ndarray, mask: np.ndarray, spacing_xyz: tuple[float, float, float], method: str = "auto"
+) -> tuple[float, float]:
     """Moran's I and Geary's C of the intensities in ``mask`` (IBSI 1 N365, NPT7).
 
     ``I = n / sum(w) * sum(w d_i d_j) / sum(d_i^2)`` and
     ``C = (n - 1) / (2 sum(w)) * sum(w (d_i - d_j)^2) / sum(d_i^2)``, sums over ``i != j``.
     NaN for fewer than two voxels or equal intensities (zero variance), where IBSI leaves them
-    undefined.
+    undefined. ``method`` as in :func:`pair_sums`.
     """
+    if method not in METHODS:
+        raise ValueError(f"moran_geary: method must be one of {', '.join(METHODS)}, not {method!r}")
     n = int(mask.sum())
     if n < 2:
         return math.nan, math.nan
@@ -134,5 +157,5 @@ def moran_geary(values: np.ndarray, mask: np.ndarray, spacing_xyz: tuple[float, 
     s2 = float(((v - v.mean()) ** 2).sum())
     if s2 == 0.0:
         return math.nan, math.nan
-    sw, cross, sq = pair_sums(values, mask, spacing_xyz)
+    sw, cross, sq = pair_sums(values, mask, spacing_xyz, method)
     return n / sw * cross / s2, (n - 1) / (2.0 * sw) * sq / s2
