@@ -11,8 +11,8 @@ from radrepro.datasets.cards import load_cases
 from radrepro.datasets.convert import convert
 from radrepro.datasets.dicom import read_series
 from radrepro.errors import InputError
-from tests import _dicom_synth as syn
-from tests._cards import tcia_card
+import _dicom_synth as syn
+from _cards import tcia_card
 
 # square, non-square (more columns than rows: rt-utils clips such contours), and rotated in-plane
 GEOMETRIES = {

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+import urllib3
 
 from radrepro.errors import FetchError
 
@@ -55,7 +56,9 @@ def sha256_file(path: Path) -> str:
 def _stream(url: str, part: Path, session: requests.Session, timeout: float,
             progress: Callable[[int], None] | None, what: str) -> None:
     have = part.stat().st_size if part.exists() else 0
-    headers = {"Range": f"bytes={have}-"} if have else {}
+    headers = {"Accept-Encoding": "identity"}  # byte ranges must count the bytes stored
+    if have:
+        headers["Range"] = f"bytes={have}-"
     try:
         with session.get(url, headers=headers, stream=True, timeout=timeout) as r:
             if r.status_code == 416 and have:  # the partial file does not fit the resource: start again
@@ -70,12 +73,19 @@ def _stream(url: str, part: Path, session: requests.Session, timeout: float,
             if have and not resumed and progress:
                 progress(-have)  # the server sends the whole file again
             part.parent.mkdir(parents=True, exist_ok=True)
+            length = r.headers.get("Content-Length")
+            got = 0
+            # read1 hands over whatever arrived, so a dropped connection loses no received byte
             with open(part, "ab" if resumed else "wb") as f:
-                for chunk in r.iter_content(CHUNK):
+                while chunk := r.raw.read1(CHUNK):
                     f.write(chunk)
+                    got += len(chunk)
                     if progress:
                         progress(len(chunk))
-    except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+            if length is not None and got != int(length):
+                raise TransientError(f"connection closed after {got} of {length} bytes")
+    except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+            urllib3.exceptions.HTTPError, OSError) as exc:
         if part.exists() and part.stat().st_size == 0:
             part.unlink()
         raise TransientError(type(exc).__name__ + ": " + str(exc).splitlines()[0][:160]) from exc
