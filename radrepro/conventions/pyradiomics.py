@@ -13,7 +13,10 @@ Settings (pyradiomics name -> :class:`~radrepro.settings.Settings` field): ``bin
 ``force2Ddimension``, ``distances``, ``symmetricalGLCM``, ``weightingNorm``, ``gldm_a``
 (ngldm_alpha), ``minimumROIDimensions``, ``minimumROISize``, ``correctMask``, ``geometryTolerance``,
 ``label``, ``normalize``, ``normalizeScale``, ``removeOutliers``. ``preCrop`` changes no value and is
-ignored. Only the ``Original`` image type is computed.
+ignored. Image types (``imageType``): Original and pyradiomics' filters (LoG, Wavelet, Square,
+SquareRoot, Logarithm, Exponential, Gradient, LBP2D, LBP3D; :mod:`radrepro.filters.pyradiomics_types`),
+each named as pyradiomics names it (``wavelet-LLH_glcm_Contrast``, ``log-sigma-1-0-mm-3D_firstorder_Mean``);
+shape features are computed once, on the original image, as pyradiomics does.
 
 Feature set: ``settings.families`` / ``settings.features`` as a pyradiomics ``featureClass`` section
 gives them (a class with no list: its enabled features; a list may name deprecated features that
@@ -27,6 +30,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+import numpy as np
 import SimpleITK as sitk
 
 from radrepro.case import describe, read_image
@@ -67,12 +71,48 @@ def selected_classes(settings: Settings) -> dict[str, tuple[str, ...] | None]:
 
 
 def _check_image_types(settings: Settings) -> None:
-    extra = [name for name in settings.image_type_params if name != "Original"]
+    from radrepro.filters.pyradiomics_types import IMAGE_TYPES
+
+    extra = [name for name in settings.image_type_params if name not in IMAGE_TYPES]
     if extra:
         raise SettingsError(
-            "image types " + ", ".join(extra) + " are not computed by the pyradiomics convention",
-            "use imageType: {Original: {}}, or run pyradiomics itself as a backend for filtered images",
+            "image types " + ", ".join(extra) + " are not pyradiomics image types",
+            "use any of: " + ", ".join(IMAGE_TYPES),
         )
+
+
+def _image_type_settings(settings: Settings, params: dict[str, Any]) -> Settings:
+    """``settings`` with the pyradiomics settings an ``imageType`` entry overrides (e.g. ``binWidth``)."""
+    from radrepro.settings import _PYRADIOMICS_KEYS
+
+    changes: dict[str, Any] = {}
+    for key, value in params.items():
+        target = _PYRADIOMICS_KEYS.get(key)
+        if target is None or value is None:
+            continue
+        if key == "binCount":
+            changes["discretisation"] = "fbn"
+        if key == "force2D":
+            value = ("2D",) if value else ("3D",)
+        changes[target] = value
+    return settings.replace(**changes) if changes else settings
+
+
+def _filtered_inputs(image: sitk.Image, mask: sitk.Image, crop, prepared: processing.Prepared, settings: Settings):
+    """``(image type name, ClassInput)`` of every image type but Original, as pyradiomics' generators
+    yield them (:mod:`radrepro.filters.pyradiomics_types`): filtered from the processed image, cropped
+    like the original, with the same masks."""
+    from radrepro.filters.pyradiomics_types import generate
+
+    base = {"force2D": "2D" in settings.texture_dims, "force2Ddimension": settings.force_2d_dimension,
+            "label": settings.label}
+    for type_name, params in settings.image_type_params.items():
+        if type_name == "Original":
+            continue
+        for filtered, name, args in generate(image, mask, {type_name: params}, base):
+            arr = np.array(sitk.GetArrayViewFromImage(filtered)[crop])
+            data = processing.Prepared(image=arr, roi=prepared.roi, shape_roi=prepared.shape_roi, spacing=prepared.spacing)
+            yield name, ClassInput(data, _image_type_settings(settings, params))
 
 
 def load_pair(image: Any, mask: Any, settings: Settings) -> tuple[sitk.Image, sitk.Image]:
@@ -117,15 +157,25 @@ def extract(image: sitk.Image, mask: sitk.Image, settings: Settings) -> dict[str
     classes = selected_classes(settings)
     if mask.GetPixelID() != sitk.sitkUInt32:
         mask = processing.get_mask(mask, settings.label, "<mask>")
-    prepared = processing.prepare(image, mask, settings)
+    prepared, full_image, texture_mask, crop = processing.prepare_with_image(image, mask, settings)
     data = ClassInput(prepared, settings)
     values: dict[str, float] = {}
     order = [c for c in SHAPE_CLASSES if c in classes] + [c for c in CLASSES if c in classes and c not in SHAPE_CLASSES]
+    types = settings.image_type_params
     for cls in order:
         if cls == "shape2D" and not _shape2d_possible(prepared, settings):
             continue
+        if cls not in SHAPE_CLASSES and "Original" not in types:
+            continue
         for name, value in class_module(cls).compute(data, classes[cls]).items():
             values[f"original_{cls}_{name}"] = value
+    # filtered image types (pyradiomics computes shape once, on the original image)
+    for type_name, filtered in _filtered_inputs(full_image, texture_mask, crop, prepared, settings):
+        for cls in order:
+            if cls in SHAPE_CLASSES:
+                continue
+            for name, value in class_module(cls).compute(filtered, classes[cls]).items():
+                values[f"{type_name}_{cls}_{name}"] = value
     return values
 
 

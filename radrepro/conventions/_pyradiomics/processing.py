@@ -302,6 +302,13 @@ class Prepared:
 
 def prepare(image: sitk.Image, mask: sitk.Image, settings: Settings) -> Prepared:
     """Run pyradiomics' processing on an image and its UInt32 mask (see the module docstring)."""
+    return prepare_with_image(image, mask, settings)[0]
+
+
+def prepare_with_image(image: sitk.Image, mask: sitk.Image, settings: Settings):
+    """:func:`prepare`, also returning what pyradiomics' image-type generators get: the processed
+    (normalised, resampled) image before cropping, the (re-segmented) mask and the crop ``(z, y, x)``
+    slices. Filtered images are made from that image and cropped with the same slices."""
     if settings.normalize:
         image = normalize(image, settings)
     if settings.spacing is not None:
@@ -318,12 +325,13 @@ def prepare(image: sitk.Image, mask: sitk.Image, settings: Settings) -> Prepared
     crop = tuple(slice(int(bbox[2 * k]), int(bbox[2 * k + 1]) + 1) for k in range(len(bbox) // 2))[::-1]
     label = settings.label
     arr = sitk.GetArrayViewFromImage(image)[crop]
-    return Prepared(
+    prepared = Prepared(
         image=np.array(arr),
         roi=np.asarray(sitk.GetArrayViewFromImage(texture_mask)[crop] == label),
         shape_roi=np.asarray(sitk.GetArrayViewFromImage(shape_mask)[crop] == label),
         spacing=tuple(image.GetSpacing()),
     )
+    return prepared, image, texture_mask, crop
 
 
 def angles(size, distances, *, bidirectional: bool, force_2d: bool, force_2d_dimension: int) -> np.ndarray:
