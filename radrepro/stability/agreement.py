@@ -194,9 +194,12 @@ def agreement(y: np.ndarray, confidence: float = 0.95) -> dict[str, np.ndarray]:
     scale = np.maximum(np.abs(ms["sst"]), 1.0)
     constant = ms["sst"] <= 1e-24 * scale
     # no variation within cases (identical under every condition) but some between them: perfect agreement
-    identical = ~constant & (ms["msw"] * ms["n"] * (k - 1) <= 1e-24 * scale)
+    y0 = np.where(np.isfinite(y).all(axis=2, keepdims=True), y, 0.0)
+    identical = ~constant & (y0 == y0[:, :, :1]).all(axis=(1, 2))
     for key in icc_keys + ["ccc"]:
         out[key] = np.where(identical, 1.0, out[key])
+    for key in ("wsd", "rc", "wcv"):
+        out[key] = np.where(identical, 0.0, out[key])
     if k < 2:
         reason[:] = "fewer than 2 conditions (perturbations)"
     else:
