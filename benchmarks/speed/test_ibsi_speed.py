@@ -1,8 +1,9 @@
 """IBSI 1 compliance run speed (pytest-benchmark).
 
 Goal (issue 3): the whole ``radrepro ibsi`` run, all six data sets and all families, under 60 s on
-the 2-core development machine. Also times IBSI processing alone (per configuration) and the four
-intensity families, so that a slow step can be found.
+the 2-core development machine. Also times IBSI processing alone (per configuration), the four
+intensity families, the morphology family and its exact Moran's I / Geary's C, so that a slow step
+can be found.
 
 Run with ``.venv/bin/python -m pytest benchmarks/speed/test_ibsi_speed.py --benchmark-only``
 (see benchmarks/README.md). The IBSI data is read from ``$RADREPRO_SHARED_DATA/ibsi``,
@@ -73,3 +74,24 @@ def test_intensity_families_configuration_a(benchmark, ct, family):
     module = family_module(family)
     values = benchmark.pedantic(lambda: module.compute(roi), rounds=10, iterations=1)
     assert values
+
+
+@pytest.mark.parametrize("config", ["A", "C"])
+def test_morphology_family(benchmark, ct, config):
+    from radrepro.features import morphology
+    from radrepro.processing import prepare
+
+    benchmark.group = "morphology family (mesh, hull, boxes, ellipsoids, Moran's I, Geary's C)"
+    roi = prepare(*ct, ibsi1.settings_for(config))
+    values = benchmark.pedantic(lambda: morphology.compute(roi), rounds=5, iterations=1)
+    assert values["morph_volume"] > 3e5
+
+
+def test_moran_geary_exact_configuration_a(benchmark, ct):
+    from radrepro.features._autocorrelation import moran_geary
+    from radrepro.processing import prepare
+
+    benchmark.group = "Moran's I and Geary's C, configuration A (114,596 voxels, exact by FFT)"
+    roi = prepare(*ct, ibsi1.settings_for("A"))
+    moran, geary = benchmark.pedantic(lambda: moran_geary(roi.image, roi.int_mask, roi.spacing), rounds=5, iterations=1)
+    assert abs(moran - 0.0322) <= 0.0002 and abs(geary - 0.863) <= 0.001
