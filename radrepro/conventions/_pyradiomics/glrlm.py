@@ -2,6 +2,8 @@
 
 Runs come from radrepro's kernel (:func:`radrepro.features.glrlm.glrlm_matrices`) along pyradiomics'
 angles (distance 1, none along an axis where the box is one voxel thick, in-plane with ``force2D``).
+As in pyradiomics, an angle along which no line through the box holds two ROI voxels is emptied
+(pyradiomics treats the ROI as flat for that angle) and so left out of the average.
 ``weightingNorm`` merges the angles with weights equal to the angle's length in mm in that norm.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from radrepro._numba import jit
 from radrepro.conventions._pyradiomics import _zone_like
 from radrepro.conventions._pyradiomics.common import ClassInput, drop_empty_levels, selected
 from radrepro.conventions._pyradiomics.glcm import angle_weights
@@ -27,11 +30,47 @@ FEATURES = {
 }
 
 
+@jit
+def _has_line_with_two(levels, directions):
+    """For each direction: does some line along it hold two ROI voxels (at any distance)?"""
+    nz, ny, nx = levels.shape
+    out = np.zeros(directions.shape[0], dtype=np.bool_)
+    for d in range(directions.shape[0]):
+        dz = directions[d, 0]
+        dy = directions[d, 1]
+        dx = directions[d, 2]
+        found = False
+        for z in range(nz):
+            for y in range(ny):
+                for x in range(nx):
+                    if levels[z, y, x] <= 0:
+                        continue
+                    zz = z + dz
+                    yy = y + dy
+                    xx = x + dx
+                    while 0 <= zz < nz and 0 <= yy < ny and 0 <= xx < nx:
+                        if levels[zz, yy, xx] > 0:
+                            found = True
+                            break
+                        zz += dz
+                        yy += dy
+                        xx += dx
+                    if found:
+                        break
+                if found:
+                    break
+            if found:
+                break
+        out[d] = found
+    return out
+
+
 def compute(data: ClassInput, names=None) -> dict[str, float]:
     """GLRLM features (pyradiomics 3.0.1 definitions), averaged over angles."""
     s = data.settings
     ang = data.angles((1,))
     P = glrlm_matrices(data.levels, ang, data.n_levels)[0].astype(np.float64)  # (A, Ng, L)
+    P[~_has_line_with_two(data.levels, ang)] = 0
     P = drop_empty_levels(P, data.grey_levels, axes=(1,))
     if s.weighting_norm is not None:
         w = angle_weights(ang, np.array(data.prepared.spacing[::-1]), s.weighting_norm, exponential=False)
