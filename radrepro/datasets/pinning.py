@@ -3,7 +3,7 @@
 A TCIA card declares its series list in ``[series]``: the sidecar CSV file (in ``datasets/``), the
 SQL query that selected the series from idc-index's ``index`` table, and the idc-index version used.
 :func:`pin` re-runs that query (``radrepro datasets pin NAME``) and rewrites the CSV, so that anyone
-can see, and repeat, how a list was made. idc-index ships the index with the package: no network.
+can see, and repeat, how a list was made. idc-index-data ships the index as a parquet file: no network.
 """
 
 from __future__ import annotations
@@ -45,11 +45,17 @@ def series_list_path(card) -> Path:
 
 
 def query_series(query: str) -> pd.DataFrame:
-    """Run ``query`` against idc-index's offline ``index`` table and return the series list."""
-    from idc_index import index
+    """Run ``query`` against idc-index's offline ``index`` table and return the series list.
 
-    client = index.IDCClient()
-    df = client.sql_query(query)
+    The table is the parquet file that idc-index-data installs (what ``IDCClient().sql_query``
+    queries), opened with duckdb directly: no client start-up, no network.
+    """
+    import duckdb
+    import idc_index_data
+
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW \"index\" AS SELECT * FROM read_parquet('{idc_index_data.IDC_INDEX_PARQUET_FILEPATH}')")
+    df = con.execute(query).df()
     missing = [c for c in SERIES_COLUMNS if c not in df.columns]
     if missing:
         raise InputError(f"series query returns no column(s) {missing}", f"select {', '.join(SERIES_COLUMNS)}")
