@@ -184,7 +184,7 @@ def _leftovers(tmp_path):
 
 def test_full_fetch_verify_convert(tmp_path, server, cohort):
     card, uids = cohort
-    report = _fetch(card, tmp_path, server, workers=2)
+    report = _fetch(card, tmp_path, server, workers=2, progress=True)
     assert sorted(report.fetched) == sorted(uids) and not report.failed
     root = tmp_path / "cache" / "fake"
     for uid in uids:
@@ -386,3 +386,47 @@ def test_ibsi_files_fetch_with_sha256(tmp_path, server):
     with pytest.raises(FetchError, match="a/mask.nii.gz: the file from .* fails its sha256 check"):
         fetch(card, tmp_path / "cache", policy=FAST)
     assert not (tmp_path / "cache" / "ibsi" / "a" / "mask.nii.gz").exists()
+
+
+def test_cli_fetch_verify_convert_a_card_file(tmp_path, server, cohort, capsys):
+    """The command line runs the same code: fetch, verify, convert a card given by its path."""
+    from radrepro.cli import main
+
+    card, uids = cohort
+    dest = str(tmp_path / "cache")
+    assert main(["datasets", "fetch", str(card.path), "--dest", dest, "--base-url", server.base,
+                 "--retries", "2", "--workers", "2"]) == 0
+    assert "fake: 4 fetched, 0 already complete" in capsys.readouterr().out
+    assert main(["datasets", "verify", str(card.path), "--dest", dest]) == 0
+    assert "4 ok" in capsys.readouterr().out
+    assert main(["datasets", "convert", str(card.path), "--dest", dest]) == 0
+    assert "2 cases converted, 0 failed" in capsys.readouterr().out
+    server.plan[uids[0]] = ["500"] * 2
+    (tmp_path / "cache" / "fake" / "dicom" / uids[0] / "manifest.json").unlink()
+    assert main(["datasets", "fetch", str(card.path), "--dest", dest, "--base-url", server.base, "--retries", "2"]) == 2
+    err = capsys.readouterr().err
+    assert f"series {uids[0]}: download failed 2 times (last: HTTP 500)" in err and "again to resume" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_real_ibsi2_card_from_a_local_mirror(tmp_path, server, ibsi_data, capsys):
+    """The real ibsi-2-phantoms card, served from the shared copies: every sha256 pin holds and the
+    files land where `radrepro ibsi --phase 2` reads them."""
+    from radrepro.cli import main
+    from radrepro.datasets.cards import get_card
+    from radrepro.ibsi import ibsi2
+
+    card = get_card("ibsi-2-phantoms")
+    for f in card.data["files"]:
+        server.files[f["url"].split("://", 1)[1]] = (ibsi_data / f["path"]).read_bytes()
+    dest = tmp_path / "cache"
+    assert main(["datasets", "fetch", "ibsi-2-phantoms", "--dest", str(dest), "--mirror", server.root]) == 0
+    assert f"{len(card.data['files'])} fetched" in capsys.readouterr().out
+    root = dest / "ibsi"
+    needed = [ibsi2.phantom_path(p) for p, _ in ibsi2.PHASE1_TESTS.values()]
+    needed += [ibsi2.reference_map_path(t) for t in ibsi2.PHASE1_TESTS] + [ibsi2.PHASE2_REFERENCE, *ibsi2.CT_IMAGE]
+    assert all((root / p).is_file() for p in needed)
+    cases = load_cases(card, dest)
+    assert len(cases) == 9
+    image, mask = cases[0].load()
+    assert image.GetSize() == mask.GetSize()

@@ -41,6 +41,8 @@ def add_parser(sub) -> None:
     fp.add_argument("--retries", type=int, default=5, help="attempts per download (default 5)")
     fp.add_argument("--base-url", default=None,
                     help="TCIA API base URL (default: TCIA's NBIA v4 API, or $RADREPRO_TCIA_URL)")
+    fp.add_argument("--mirror", default=None,
+                    help="IBSI: fetch https://HOST/PATH from MIRROR/HOST/PATH (a local copy; sha256 still checked)")
     fp.add_argument("--full-check", action="store_true",
                     help="re-hash cached files (sha256) and fetch corrupt ones again (default: check sizes)")
     fp.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -149,7 +151,7 @@ def run_fetch(args: argparse.Namespace) -> int:
     card = _card(args.name)
     report = fetch(card, args.dest, limit=args.limit, base_url=args.base_url, workers=args.workers,
                    full_check=args.full_check, policy=RetryPolicy(attempts=max(1, args.retries)),
-                   progress=not args.no_progress and sys.stderr.isatty())
+                   progress=not args.no_progress and sys.stderr.isatty(), mirror=args.mirror)
     print(f"{card.name}: {len(report.fetched)} fetched, {len(report.skipped)} already complete, "
           f"in {card_dir(card, args.dest)}")
     return 0
