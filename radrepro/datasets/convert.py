@@ -93,7 +93,7 @@ def convert(card: Card, dest: str | Path | None = None, *, limit: int | None = N
     """
     if card.kind != "tcia":
         raise InputError(f"data set '{card.name}' is {card.kind}: nothing to convert",
-                         "IBSI and embedded data sets are used as they are (`radrepro.load_cases`)")
+                         "IBSI and embedded data sets are used as they are (`radrepro.datasets.cards.load_cases`)")
     root = card_dir(card, dest)
     series = selected_series(card, limit)
     segcfg = card.data["segmentation"]
