@@ -17,6 +17,8 @@ from radrepro.extractors.radrepro_engine import RadreproExtractor
 BACKENDS: dict[str, str] = {
     "radrepro": "radrepro.extractors.radrepro_engine:RadreproExtractor",
     "pyradiomics": "radrepro.extractors.pyradiomics_backend:PyradiomicsExtractor",
+    "mirp": "radrepro.extractors.mirp_backend:MirpExtractor",  # optional: pip install radrepro[peers]
+    "nyxus": "radrepro.extractors.nyxus_backend:NyxusExtractor",  # optional: pip install radrepro[peers]
 }
 
 
