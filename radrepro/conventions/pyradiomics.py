@@ -109,8 +109,9 @@ def _filtered_inputs(image: sitk.Image, mask: sitk.Image, crop, prepared: proces
     for type_name, params in settings.image_type_params.items():
         if type_name == "Original":
             continue
-        for filtered, name, args in generate(image, mask, {type_name: params}, base):
-            arr = np.array(sitk.GetArrayViewFromImage(filtered)[crop])
+        for filtered, name, args, offset in generate(image, mask, {type_name: params}, base, roi_box=crop):
+            shifted = tuple(slice(c.start - o, c.stop - o) for c, o in zip(crop, offset))
+            arr = np.array(sitk.GetArrayViewFromImage(filtered)[shifted])
             data = processing.Prepared(image=arr, roi=prepared.roi, shape_roi=prepared.shape_roi, spacing=prepared.spacing)
             yield name, ClassInput(data, _image_type_settings(settings, params))
 
@@ -155,7 +156,7 @@ def extract(image: sitk.Image, mask: sitk.Image, settings: Settings) -> dict[str
     """
     _check_image_types(settings)
     classes = selected_classes(settings)
-    if mask.GetPixelID() != sitk.sitkUInt32:
+    if mask.GetPixelID() not in processing._INTEGER_TYPES:
         mask = processing.get_mask(mask, settings.label, "<mask>")
     prepared, full_image, texture_mask, crop = processing.prepare_with_image(image, mask, settings)
     data = ClassInput(prepared, settings)
