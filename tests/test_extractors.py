@@ -178,6 +178,16 @@ def test_optional_backends_fail_clearly_or_load():
             assert ex.label.startswith(f"{name}@")
 
 
+@pytest.mark.parametrize("name", ["mirp", "nyxus"])
+def test_optional_backend_absent_names_the_extra(name, monkeypatch, pyradiomics_data):
+    """Without the package (simulated: the import fails) the backend says how to install it."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, name, None)  # `import name` now raises ImportError
+    with pytest.raises(SettingsError, match=r"pip install radrepro\[peers\]"):
+        get_extractor(name).extract(_case(pyradiomics_data, "breast1"), Settings())
+
+
 def test_mirp_names_to_ibsi():
     from radrepro.extractors.mirp_backend import ibsi_name, mirp_kwargs
 

@@ -10,6 +10,12 @@ features by IBSI reference tag with its own suffixes (``cm_energy_d1_3d_avg_fbn_
 renamed to radrepro's IBSI names (``cm_energy_3D_avg``), so ``radrepro`` (IBSI convention) and
 ``mirp`` line up feature by feature and, through the crosswalk, with pyradiomics. Features MIRP
 computes that radrepro does not name (e.g. ``ivh_v25``) keep MIRP's base name.
+
+Measured against radrepro's IBSI engine (pyradiomics' breast1 and brain1, fixed bin number 16, no
+resampling): 203 of 210 shared features agree to 1e-6 relative; MIRP computes in single precision
+(statistics agree to ~1e-7, skewness ~2e-5). Beyond 1e-6: IVH intensity fractions (``ivh_i10``,
+``ivh_i90``, their difference) on MR intensities, and Moran's I / Geary's C, which MIRP approximates
+for large ROIs. MIRP takes seconds per case (ITK and its own import on the first case).
 """
 
 from __future__ import annotations

@@ -12,6 +12,12 @@ refuses settings that ask for resampling or re-segmentation, and renames only th
 statistics whose definitions are IBSI's (``3MEAN`` -> ``stat_mean``, ``3VARIANCE_BIASED`` ->
 ``stat_var``, ...; :data:`IBSI_NAMES`); every other feature keeps Nyxus' name with a ``nyxus_``
 prefix, so that it never lines up with a feature it does not equal.
+
+Measured against radrepro's IBSI engine (pyradiomics' breast1, brain1, lung1): variance, skewness,
+excess kurtosis, mean and median absolute deviation and range agree to 1e-13; Nyxus moves intensities
+so that the image minimum is 0 (lung1, CT: every location statistic is +1024) and uses another
+percentile definition (10th/90th percentile, IQR, QCOD differ by up to 1%). Nyxus' coefficient of
+variation uses the unbiased standard deviation, so it is not mapped to ``stat_cov``.
 """
 
 from __future__ import annotations
