@@ -193,6 +193,39 @@ def test_max_distance_and_boxes():
     assert np.isnan(enclosing_ellipsoid(np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0]], float))).all()
 
 
+def _brute_oriented_box(points, normals):
+    """Every face normal, every 2D hull edge, extents over all points (numpy, O(k h n))."""
+    from scipy.spatial import ConvexHull
+
+    p = points - points.mean(axis=0)
+    best = (np.inf, np.nan)
+    for n in normals:
+        u = np.cross(n, [1.0, 0, 0]) if abs(n[0]) < 0.9 else np.cross(n, [0, 1.0, 0])
+        u /= np.linalg.norm(u)
+        v = np.cross(n, u)
+        depth = np.ptp(p @ n)
+        xy = np.c_[p @ u, p @ v]
+        ring = xy[ConvexHull(xy).vertices]
+        for a, b in zip(ring, np.roll(ring, -1, axis=0)):
+            e = (b - a) / np.linalg.norm(b - a)
+            w1, w2 = np.ptp(xy @ e), np.ptp(xy @ [-e[1], e[0]])
+            if w1 * w2 * depth < best[0]:
+                best = (w1 * w2 * depth, 2 * (w1 * w2 + (w1 + w2) * depth))
+    return best
+
+
+def test_oriented_box_rotating_calipers_against_brute_force():
+    from scipy.spatial import ConvexHull
+
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        pts = rng.normal(size=(200, 3)) * [3.0, 2.0, 1.0]
+        hull = ConvexHull(pts)
+        hv = pts[hull.vertices]
+        normals = unique_normals(hull.equations[:, :3])
+        assert oriented_box(hv, normals) == pytest.approx(_brute_oriented_box(hv, normals), rel=1e-12)
+
+
 # --------------------------------------------------------------------------------------------
 # Moran's I and Geary's C
 
@@ -234,6 +267,20 @@ def test_moran_geary_exact_against_pair_by_pair(method):
     got = ac.moran_geary(img, mask, spacing, method=method)
     assert got == pytest.approx(expected, rel=1e-10)
     assert expected[0] > 0.1  # the test case is not trivially uncorrelated
+
+
+@pytest.mark.parametrize("max_points", [4000, 1500])
+def test_moran_geary_slab_wise_fft_for_bounded_memory(max_points):
+    # a small FFT budget cuts the 13-slice box into slabs (7 + 6 and 4 + 4 + 4 + 1 slices)
+    rng = np.random.default_rng(11)
+    shape = (13, 6, 7)
+    mask = rng.random(shape) < 0.7
+    img = np.cumsum(rng.normal(size=shape), axis=0)
+    spacing = (1.0, 0.9, 2.0)
+    t, fft_shape = ac._slab_plan(shape, max_points)
+    assert 1 < t < 13 and np.prod(fft_shape) <= max_points
+    got = ac.moran_geary(img, mask, spacing, method="fft", max_points=max_points)
+    assert got == pytest.approx(_slow_moran_geary(img, mask, spacing), rel=1e-10)
 
 
 def test_moran_geary_sparse_box_uses_pairs_and_agrees():

@@ -182,30 +182,55 @@ def _oriented_box_kernel(points, normals):
         depth = s_hi - s_lo
         hull = _hull_2d(x, y)
         h = hull.size
+        if h < 3:
+            continue
+        hx = np.empty(h)
+        hy = np.empty(h)
+        for t in range(h):
+            hx[t] = x[hull[t]]
+            hy[t] = y[hull[t]]
+        # rotating calipers: for each hull edge (counter-clockwise), the extreme points along the
+        # edge and along its inward normal advance monotonically round the hull
+        jmax = 0
+        jmin = 0
+        kfar = 0
         for e in range(h):
-            a = hull[e]
-            b = hull[(e + 1) % h]
-            ex = x[b] - x[a]
-            ey = y[b] - y[a]
+            ex = hx[(e + 1) % h] - hx[e]
+            ey = hy[(e + 1) % h] - hy[e]
             length = math.sqrt(ex * ex + ey * ey)
             if length == 0.0:
                 continue
             ex /= length
             ey /= length
-            lo1 = np.inf
-            hi1 = -np.inf
-            lo2 = np.inf
-            hi2 = -np.inf
-            for t in range(h):
-                p = hull[t]
-                d1 = x[p] * ex + y[p] * ey
-                d2 = -x[p] * ey + y[p] * ex
-                lo1 = min(lo1, d1)
-                hi1 = max(hi1, d1)
-                lo2 = min(lo2, d2)
-                hi2 = max(hi2, d2)
-            w1 = hi1 - lo1
-            w2 = hi2 - lo2
+            if e == 0:  # first edge: full scan
+                for t in range(h):
+                    if hx[t] * ex + hy[t] * ey > hx[jmax] * ex + hy[jmax] * ey:
+                        jmax = t
+                    if hx[t] * ex + hy[t] * ey < hx[jmin] * ex + hy[jmin] * ey:
+                        jmin = t
+                    if -hx[t] * ey + hy[t] * ex > -hx[kfar] * ey + hy[kfar] * ex:
+                        kfar = t
+            else:
+                for _ in range(h):
+                    nxt = (jmax + 1) % h
+                    if hx[nxt] * ex + hy[nxt] * ey > hx[jmax] * ex + hy[jmax] * ey:
+                        jmax = nxt
+                    else:
+                        break
+                for _ in range(h):
+                    nxt = (jmin + 1) % h
+                    if hx[nxt] * ex + hy[nxt] * ey < hx[jmin] * ex + hy[jmin] * ey:
+                        jmin = nxt
+                    else:
+                        break
+                for _ in range(h):
+                    nxt = (kfar + 1) % h
+                    if -hx[nxt] * ey + hy[nxt] * ex > -hx[kfar] * ey + hy[kfar] * ex:
+                        kfar = nxt
+                    else:
+                        break
+            w1 = (hx[jmax] - hx[jmin]) * ex + (hy[jmax] - hy[jmin]) * ey
+            w2 = -(hx[kfar] - hx[e]) * ey + (hy[kfar] - hy[e]) * ex
             vol = w1 * w2 * depth
             if vol < best[0]:
                 best[0] = vol
