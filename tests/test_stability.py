@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -40,7 +41,10 @@ def _pingouin(y2: np.ndarray) -> pd.DataFrame:
     old = pg.options.get("round.column.CI95")
     pg.options["round.column.CI95"] = None  # pingouin rounds its intervals to 2 decimals by default
     try:
-        return pg.intraclass_corr(df, "t", "r", "y", nan_policy="omit").set_index("Type")
+        with warnings.catch_warnings():  # pingouin 0.7 calls a pandas API that pandas 3 deprecates
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return pg.intraclass_corr(df, "t", "r", "y", nan_policy="omit").set_index("Type")
     finally:
         pg.options["round.column.CI95"] = old
 
