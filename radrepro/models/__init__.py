@@ -19,6 +19,7 @@ from radrepro.models.compare import (
     leaky_harmonise,
     model_frame,
     stable_features,
+    suite_step,
 )
 from radrepro.models.evaluation import CI_METHOD, evaluate_cv, evaluate_loso
 from radrepro.models.metrics import auc_ci, brier, calibration
@@ -26,6 +27,6 @@ from radrepro.models.pipeline import FoldComBat, KeepFeatures, build_pipeline
 
 __all__ = [
     "HARMONISATIONS", "IN_FOLD", "LEAKY", "NONE", "CI_METHOD", "compare_models", "evaluate_variant", "leaky_harmonise",
-    "model_frame", "stable_features", "evaluate_cv", "evaluate_loso", "auc_ci", "brier", "calibration", "FoldComBat",
+    "model_frame", "stable_features", "suite_step", "evaluate_cv", "evaluate_loso", "auc_ci", "brier", "calibration", "FoldComBat",
     "KeepFeatures", "build_pipeline",
 ]

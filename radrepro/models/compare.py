@@ -29,9 +29,9 @@ from radrepro.results import check_results
 NONE, IN_FOLD, LEAKY = "none", "ComBat in fold", "ComBat on all data (leaky)"
 HARMONISATIONS = (NONE, IN_FOLD, LEAKY)
 TABLE_COLUMNS = [
-    "extractor", "features", "harmonisation", "validation", "classifier", "n_features", "auc", "auc_low", "auc_high",
+    "extractor", "perturbation", "features", "harmonisation", "validation", "classifier", "n_features", "auc", "auc_low", "auc_high",
     "auc_repeat_sd", "optimism", "balanced_accuracy", "brier", "calibration_slope", "calibration_intercept",
-    "n_cases", "n_positive", "folds", "repeats", "site_auc", "ci_method",
+    "n_cases", "n_positive", "folds", "repeats", "seed", "site_auc", "ci_method",
 ]
 
 
@@ -169,7 +169,7 @@ def evaluate_variant(
     else:
         raise InputError(f"unknown validation {validation!r}", "use 'cv' or 'loso'")
     n_feat = X.shape[1] - 1 if stable is None else len(set(stable) & set(X.columns))
-    row.update(harmonisation=harmonisation, classifier=classifier, n_features=n_feat, ci_method=CI_METHOD)
+    row.update(harmonisation=harmonisation, classifier=classifier, n_features=n_feat, seed=seed, ci_method=CI_METHOD)
     return row
 
 
@@ -190,6 +190,7 @@ def compare_models(
     n_repeats: int = 5,
     seed: int = 0,
     n_boot: int = 2000,
+    perturbations: Iterable[str] = ("none",),
 ) -> pd.DataFrame:
     """The comparison table: every extractor x feature set x harmonisation x validation x classifier.
 
@@ -208,6 +209,9 @@ def compare_models(
         Feature selection after the stable filter (see :func:`build_pipeline`).
     n_splits, n_repeats, seed, n_boot
         Repeated stratified K-fold and the bootstrap.
+    perturbations
+        Perturbations whose rows are modelled, each on its own (e.g. ``none`` and an acquisition
+        without site effects, as ground truth); absent ones are skipped.
 
     Returns
     -------
@@ -219,10 +223,15 @@ def compare_models(
     stable = None if stability is None else stable_features(stability, threshold=threshold)
     feature_sets = [("all", None)] + ([("stable (ICC low > %.2f)" % threshold, stable)] if stable is not None else [])
     rows = []
-    for extractor in pd.unique(res["extractor"]):
-        X, y = model_frame(res, metadata, label=label, site=site, extractor=extractor)
+    for extractor, perturbation in [(e, p) for e in pd.unique(res["extractor"]) for p in perturbations]:
+        if not ((res["extractor"] == extractor) & (res["perturbation"] == perturbation)).any():
+            continue
+        X, y = model_frame(res, metadata, label=label, site=site, extractor=extractor, perturbation=perturbation)
         n_sites = X[site].nunique()
         for fname, fset in feature_sets:
+            if fset is not None and not set(fset) & set(X.columns):
+                warnings.warn(f"no feature of {extractor} has an ICC lower bound above {threshold}: no stable-only rows", UserWarning, stacklevel=2)
+                continue
             for validation in validations:
                 if validation == "loso" and n_sites < 2:
                     continue
@@ -233,13 +242,13 @@ def compare_models(
                         row = evaluate_variant(X, y, harmonisation=harm, validation=validation, classifier=classifier, stable=fset,
                                                site=site, selection=selection, k=k, n_splits=n_splits, n_repeats=n_repeats,
                                                seed=seed, n_boot=n_boot)
-                        row.update(extractor=str(extractor), features=fname)
+                        row.update(extractor=str(extractor), perturbation=str(perturbation), features=fname)
                         rows.append(row)
     table = pd.DataFrame(rows)
     if table.empty:
         return pd.DataFrame(columns=TABLE_COLUMNS)
     table["optimism"] = np.nan
-    key = ["extractor", "features", "validation", "classifier"]
+    key = ["extractor", "perturbation", "features", "validation", "classifier"]
     infold = table[table["harmonisation"] == IN_FOLD].set_index(key)["auc"]
     leaky = table["harmonisation"] == LEAKY
     if leaky.any() and len(infold):
@@ -249,3 +258,28 @@ def compare_models(
         table["site_auc"] = None
     table["site_auc"] = table["site_auc"].map(lambda d: "" if not isinstance(d, dict) else "; ".join(f"{k}={v:.3f}" for k, v in d.items()))
     return table[TABLE_COLUMNS]
+
+
+def _short(text: str) -> str:
+    return {NONE: "none", IN_FOLD: "infold", LEAKY: "leaky", "repeated CV": "cv", "leave-one-site-out": "loso"}.get(text, text)
+
+
+def suite_step(results: pd.DataFrame, metadata: pd.DataFrame, **options: Any) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The models step of a suite: :func:`compare_models` and the metrics a run logs.
+
+    ``options`` go to :func:`compare_models` (``label``, ``site``, ``classifiers``, ``n_repeats``,
+    ...); ``stability`` may be a stability table. Metrics are named
+    ``auc.<extractor>.<features>.<harmonisation>.<validation>.<classifier>`` (and ``auc_low``,
+    ``auc_high``, ``optimism`` likewise), with ``features`` ``all`` or ``stable``.
+    """
+    table = compare_models(results, metadata, **options)
+    several = table["extractor"].nunique() > 1 or table["perturbation"].nunique() > 1
+    metrics: dict[str, float] = {}
+    for _, row in table.iterrows():
+        parts = ([str(row["extractor"]).split("@")[0], str(row["perturbation"])] if several else [])
+        parts += ["stable" if str(row["features"]).startswith("stable") else "all", _short(row["harmonisation"]),
+                  _short(row["validation"]), str(row["classifier"])]
+        for col in ("auc", "auc_low", "auc_high", "optimism"):
+            if pd.notna(row[col]):
+                metrics[".".join([col, *parts])] = float(row[col])
+    return table, metrics
