@@ -15,7 +15,7 @@ import sys
 import radrepro
 
 # subcommand modules, in the order --help lists them
-SUBCOMMANDS = ["run", "extract", "datasets", "harmonise", "ibsi", "radiogenomics", "stability", "compare"]
+SUBCOMMANDS = ["run", "extract", "datasets", "harmonise", "ibsi", "radiogenomics", "stability", "compare", "report"]
 
 
 def build_parser() -> argparse.ArgumentParser:
