@@ -409,24 +409,32 @@ def test_cli_fetch_verify_convert_a_card_file(tmp_path, server, cohort, capsys):
     assert len(err.strip().splitlines()) == 1
 
 
-def test_real_ibsi2_card_from_a_local_mirror(tmp_path, server, ibsi_data, capsys):
-    """The real ibsi-2-phantoms card, served from the shared copies: every sha256 pin holds and the
-    files land where `radrepro ibsi --phase 2` reads them."""
+@pytest.mark.parametrize("name", ["ibsi-1-phantoms", "ibsi-2-phantoms"])
+def test_real_ibsi_cards_from_a_local_mirror(tmp_path, server, ibsi_data, capsys, name):
+    """The real IBSI cards, served from the shared copies: every sha256 pin holds, the IBSI 1 reference
+    table derived from the workbook is byte-identical, and the files land where `radrepro ibsi` reads them."""
     from radrepro.cli import main
     from radrepro.datasets.cards import get_card
-    from radrepro.ibsi import ibsi2
+    from radrepro.ibsi import ibsi1, ibsi2
 
-    card = get_card("ibsi-2-phantoms")
+    card = get_card(name)
     for f in card.data["files"]:
         server.files[f["url"].split("://", 1)[1]] = (ibsi_data / f["path"]).read_bytes()
     dest = tmp_path / "cache"
-    assert main(["datasets", "fetch", "ibsi-2-phantoms", "--dest", str(dest), "--mirror", server.root]) == 0
-    assert f"{len(card.data['files'])} fetched" in capsys.readouterr().out
+    assert main(["datasets", "fetch", name, "--dest", str(dest), "--mirror", server.root]) == 0
+    n = len(card.data["files"]) + len(card.data.get("derived", []))
+    assert f"{n} fetched" in capsys.readouterr().out
     root = dest / "ibsi"
-    needed = [ibsi2.phantom_path(p) for p, _ in ibsi2.PHASE1_TESTS.values()]
-    needed += [ibsi2.reference_map_path(t) for t in ibsi2.PHASE1_TESTS] + [ibsi2.PHASE2_REFERENCE, *ibsi2.CT_IMAGE]
+    if name == "ibsi-1-phantoms":
+        needed = [ibsi1.REFERENCE] + sorted({p for pair in ibsi1.IMAGES.values() for p in pair})
+        assert (root / ibsi1.REFERENCE).read_bytes() == (ibsi_data / ibsi1.REFERENCE).read_bytes()
+    else:
+        needed = [ibsi2.phantom_path(p) for p, _ in ibsi2.PHASE1_TESTS.values()]
+        needed += [ibsi2.reference_map_path(t) for t in ibsi2.PHASE1_TESTS] + [ibsi2.PHASE2_REFERENCE, *ibsi2.CT_IMAGE]
     assert all((root / p).is_file() for p in needed)
+    assert main(["datasets", "verify", name, "--dest", str(dest)]) == 0
+    assert f"{n} ok" in capsys.readouterr().out
     cases = load_cases(card, dest)
-    assert len(cases) == 9
+    assert len(cases) == len(card.data["cases"])
     image, mask = cases[0].load()
     assert image.GetSize() == mask.GetSize()

@@ -132,6 +132,12 @@ def validate_card(card: Card) -> None:
                                "give path, url, size and sha256 for every file")
             if f["path"].startswith("/") or ".." in Path(f["path"]).parts:
                 raise _invalid(card, f"file path {f['path']!r} leaves the data folder", "use a relative path")
+        for i, f in enumerate(d.get("derived", [])):
+            from radrepro.datasets.derive import DERIVERS
+
+            if f.get("function") not in DERIVERS or f.get("source") not in {g["path"] for g in d["files"]}:
+                raise _invalid(card, f"derived entry {i + 1} needs a known function and a pinned source",
+                               f"functions: {', '.join(DERIVERS)}; source: a path from [[files]]")
         paths = {f["path"] for f in d["files"]}
         for c in d["cases"]:
             for role in ("image", "mask"):

@@ -2,7 +2,8 @@
 
 - TCIA cards: every pinned series (:func:`radrepro.datasets.tcia.fetch_series`), a few at a time,
   into ``<cache>/<name>/dicom/<SeriesInstanceUID>/``; series already complete are skipped.
-- IBSI cards: every pinned file over HTTPS into ``<cache>/<cache_dir>/<path>``, checked by sha256.
+- IBSI cards: every pinned file over HTTPS into ``<cache>/<cache_dir>/<path>``, checked by sha256,
+  then the card's derived files (:mod:`radrepro.datasets.derive`), also checked by sha256.
 
 A progress bar shows bytes and series/files. When some items fail the others still finish; the
 error then names the failed ones and the fix (running the fetch again resumes).
@@ -211,7 +212,40 @@ def _fetch_files(card, dest, full_check, policy, progress, mirror=None) -> Fetch
             except FetchError as exc:
                 report.failed[f["path"]] = exc.oneline()
             bar.item_done()
+    for d in card.data.get("derived", []):
+        path = root / d["path"]
+        if path.is_file() and not _file_problem(path, d, full=full_check):
+            report.skipped.append(d["path"])
+            continue
+        try:
+            _derive(d, root)
+            report.fetched.append(d["path"])
+        except FetchError as exc:
+            report.failed[d["path"]] = exc.oneline()
     return report
+
+
+def _derive(d: dict, root: Path) -> None:
+    """Write derived file ``d`` from its source (atomic), and check its sha256."""
+    from radrepro.datasets.derive import DERIVERS
+
+    source = root / d["source"]
+    if not source.is_file():
+        raise FetchError(f"{d['path']}: its source {d['source']} is not in the cache", "fetch the data set again")
+    try:
+        data = DERIVERS[d["function"]](source)
+    except Exception as exc:  # a reader error of the source format
+        raise FetchError(f"{d['path']} cannot be derived from {d['source']} ({type(exc).__name__}: {str(exc)[:100]})",
+                         "the source file is damaged: fetch again with --full-check") from exc
+    import hashlib
+
+    if hashlib.sha256(data).hexdigest() != d["sha256"]:
+        raise FetchError(f"{d['path']} derived from {d['source']} fails its sha256 check",
+                         "the reader library changed its output; report it (radrepro pins the result)")
+    tmp = root / (d["path"] + ".tmp")
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    tmp.write_bytes(data)
+    tmp.replace(root / d["path"])
 
 
 def _fetch_file(f: dict, path: Path, session, policy: RetryPolicy, progress) -> None:
@@ -260,7 +294,7 @@ def verify(card: Card, dest: str | Path | None = None, *, limit: int | None = No
             else:
                 rows.append((row.SeriesInstanceUID, "corrupt", "; ".join(problems[:3])))
     elif card.kind == "ibsi":
-        for f in card.data["files"]:
+        for f in card.data["files"] + card.data.get("derived", []):
             problem = _file_problem(root / f["path"], f, full=full)
             status = "ok" if problem is None else ("missing" if problem == "missing" else "corrupt")
             rows.append((f["path"], status, problem or ""))
