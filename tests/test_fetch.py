@@ -139,7 +139,7 @@ def server():
             self.wfile.write(part)
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     state.base = f"http://127.0.0.1:{httpd.server_address[1]}/nbia-api/services/v4/"
     state.root = f"http://127.0.0.1:{httpd.server_address[1]}/files/"

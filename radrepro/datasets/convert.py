@@ -116,7 +116,7 @@ def convert(card: Card, dest: str | Path | None = None, *, limit: int | None = N
         except RadreproError as exc:
             rows.append({**base, "id": "", "status": "failed", "error": exc.oneline()})
     table = pd.DataFrame(rows)
-    table = _assign_ids(table, pairing)
+    table = _assign_ids(table, pairing, root)
     front = ["id", "status", "image", "mask", "roi", "subject", "scanner", "study_date"]
     cols = [c for c in front if c in table.columns] + [c for c in table.columns if c not in front]
     table = table[cols]
@@ -178,14 +178,12 @@ def _convert_one(card, root, seg, images, cache, segcfg, base) -> list[dict]:
         except RadreproError as exc:
             row.update(status="failed", error=exc.oneline())
         out.append(row)
-    # masks are written after ids are known (see _assign_ids); keep the image for now
-    for row in out:
-        row["_root"] = root
-    return out
+    return out  # masks are written once the case ids are known (_assign_ids)
 
 
-def _assign_ids(table: pd.DataFrame, pairing: dict) -> pd.DataFrame:
-    """Case ids: subject + the distinguishing metadata; unique by the segmentation series if needed."""
+def _assign_ids(table: pd.DataFrame, pairing: dict, root: Path) -> pd.DataFrame:
+    """Case ids (subject + the distinguishing metadata; unique by the segmentation series if needed),
+    then write each case's mask as ``nifti/masks/<id>.nii.gz``."""
     if table.empty:
         return table.assign(id=[], status=[], error=[])
     parts = [c for c in list(pairing.get("group", [])) + [pairing.get("member")] if c and c != "subject" and c in table.columns]
@@ -201,13 +199,13 @@ def _assign_ids(table: pd.DataFrame, pairing: dict) -> pd.DataFrame:
     for _, r in table.iterrows():
         m = r.get("_mask")
         if isinstance(m, sitk.Image):
-            path = Path(r["_root"]) / "nifti" / "masks" / f"{r['id']}.nii.gz"
+            path = root / "nifti" / "masks" / f"{r['id']}.nii.gz"
             _write_nifti(m, path)
-            masks.append(path.relative_to(Path(r["_root"])).as_posix())
+            masks.append(path.relative_to(root).as_posix())
         else:
             masks.append("")
     table["mask"] = masks
-    return table.drop(columns=[c for c in ("_mask", "_root") if c in table.columns])
+    return table.drop(columns=[c for c in ("_mask",) if c in table.columns])
 
 
 def load_converted(card: Card, dest: str | Path | None = None) -> list[Case]:
