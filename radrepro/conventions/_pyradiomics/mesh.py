@@ -122,7 +122,7 @@ def _mesh3d_kernel(mask, spacing, tri, ntri, edge_points, corners):
 
 @jit
 def _max_sq_distance(points, index):
-    """Largest squared distance between two of ``points[index]``."""
+    """Largest squared distance between two of ``points[index]`` (terms summed in axis order, as pyradiomics)."""
     best = 0.0
     n = index.shape[0]
     d = points.shape[1]
@@ -140,36 +140,60 @@ def _max_sq_distance(points, index):
 
 
 @jit
-def _grouped_max_sq_distance(points, order, starts):
-    """Largest squared distance within each group of ``points[order]`` (groups start at ``starts``)."""
+def _cross(points, u, v, o, a, b):
+    return (points[a, u] - points[o, u]) * (points[b, v] - points[o, v]) - (points[a, v] - points[o, v]) * (
+        points[b, u] - points[o, u]
+    )
+
+
+@jit
+def _hull_2d(points, index, u, v):
+    """Vertices of the convex hull of ``points[index]`` in coordinates ``(u, v)`` (monotone chain)."""
+    n = index.shape[0]
+    if n < 3:
+        return index.copy()
+    first = np.argsort(points[index, v], kind="mergesort")
+    second = np.argsort(points[index[first], u], kind="mergesort")
+    order = index[first[second]]
+    hull = np.empty(2 * n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        while k >= 2 and _cross(points, u, v, hull[k - 2], hull[k - 1], order[i]) <= 0:
+            k -= 1
+        hull[k] = order[i]
+        k += 1
+    lower = k + 1
+    for i in range(n - 2, -1, -1):
+        while k >= lower and _cross(points, u, v, hull[k - 2], hull[k - 1], order[i]) <= 0:
+            k -= 1
+        hull[k] = order[i]
+        k += 1
+    return hull[: max(k - 1, 1)].copy()
+
+
+@jit
+def _plane_diameters(points, axis):
+    """Largest squared distance between vertices of equal coordinate ``axis``, and the hull vertices of
+    every such plane (a superset of the 3D hull's vertices)."""
+    order = np.argsort(points[:, axis], kind="mergesort")
+    n = order.shape[0]
+    u = 1 if axis == 0 else 0
+    v = 1 if axis == 2 else 2
     best = 0.0
-    for g in range(starts.shape[0] - 1):
-        v = _max_sq_distance(points, order[starts[g]:starts[g + 1]])
-        if v > best:
-            best = v
-    return best
-
-
-def _hull_index(points: np.ndarray) -> np.ndarray:
-    """Indices of the convex hull's vertices (all points when the hull is degenerate)."""
-    if points.shape[0] <= 4 * points.shape[1] + 8:
-        return np.arange(points.shape[0])
-    from scipy.spatial import ConvexHull, QhullError
-
-    try:
-        return np.sort(ConvexHull(points).vertices).astype(np.int64)
-    except (QhullError, ValueError):
-        return np.arange(points.shape[0])
-
-
-def _diameter_in_planes(points: np.ndarray, axis: int) -> float:
-    """Largest distance between vertices with exactly equal coordinate ``axis``."""
-    if points.shape[0] < 2:
-        return 0.0
-    order = np.argsort(points[:, axis], kind="stable")
-    key = points[order, axis]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1], True])
-    return float(np.sqrt(_grouped_max_sq_distance(points, order.astype(np.int64), starts.astype(np.int64))))
+    keep = np.zeros(n, dtype=np.bool_)
+    start = 0
+    while start < n:
+        stop = start + 1
+        while stop < n and points[order[stop], axis] == points[order[start], axis]:
+            stop += 1
+        hull = _hull_2d(points, order[start:stop], u, v)
+        for h in hull:
+            keep[h] = True
+        d = _max_sq_distance(points, hull)
+        if d > best:
+            best = d
+        start = stop
+    return best, np.flatnonzero(keep)
 
 
 def mesh_3d(mask: np.ndarray, spacing) -> tuple[float, float, tuple[float, float, float, float]]:
@@ -195,9 +219,15 @@ def mesh_3d(mask: np.ndarray, spacing) -> tuple[float, float, tuple[float, float
     surface, volume, verts = _mesh3d_kernel(m, sp, _TRI, _NTRI, _EDGE_POINTS, _CORNERS)
     if verts.shape[0] < 2:
         return surface, volume, (0.0, 0.0, 0.0, 0.0)
-    hull = _hull_index(verts)
-    d3 = float(np.sqrt(_max_sq_distance(verts, hull)))
-    return surface, volume, tuple(_diameter_in_planes(verts, k) for k in range(3)) + (d3,)
+    planes = []
+    candidates = None
+    for axis in range(3):
+        d, hull = _plane_diameters(verts, axis)
+        planes.append(float(np.sqrt(d)))
+        if candidates is None or hull.size < candidates.size:
+            candidates = hull
+    d3 = float(np.sqrt(_max_sq_distance(verts, candidates)))
+    return surface, volume, (planes[0], planes[1], planes[2], d3)
 
 
 @jit
@@ -265,4 +295,5 @@ def mesh_2d(mask: np.ndarray, spacing) -> tuple[float, float, float]:
     perimeter, surface, verts = _mesh2d_kernel(m, sp, _SQ_LINES, _SQ_EDGE_POINTS, _SQ_CORNERS)
     if verts.shape[0] < 2:
         return perimeter, surface, 0.0
-    return perimeter, surface, float(np.sqrt(_max_sq_distance(verts, _hull_index(verts))))
+    hull = _hull_2d(verts, np.arange(verts.shape[0]), 0, 1)
+    return perimeter, surface, float(np.sqrt(_max_sq_distance(verts, hull)))

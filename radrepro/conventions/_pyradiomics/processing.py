@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import SimpleITK as sitk
 
+from radrepro._numba import jit
 from radrepro.errors import InputError, SettingsError
 from radrepro.settings import Settings
 
@@ -31,18 +32,71 @@ def itk_tolerance(settings: Settings) -> float:
     return 1e-6 if settings.geometry_tolerance is None else settings.geometry_tolerance
 
 
+_INTEGER_TYPES = {
+    sitk.sitkUInt8, sitk.sitkInt8, sitk.sitkUInt16, sitk.sitkInt16, sitk.sitkUInt32, sitk.sitkInt32,
+    sitk.sitkUInt64, sitk.sitkInt64,
+}
+
+
+@jit
+def _label_stats(arr, label):
+    """One pass: number of voxels equal to ``label`` and their box ``(z0, z1, y0, y1, x0, x1)``."""
+    nz, ny, nx = arr.shape
+    count = 0
+    box = np.array([nz, -1, ny, -1, nx, -1], dtype=np.int64)
+    for z in range(nz):
+        for y in range(ny):
+            row = 0
+            for x in range(nx):
+                row += arr[z, y, x] == label
+            if row == 0:
+                continue
+            first = 0
+            while arr[z, y, first] != label:
+                first += 1
+            last = nx - 1
+            while arr[z, y, last] != label:
+                last -= 1
+            count += row
+            if z < box[0]:
+                box[0] = z
+            box[1] = z
+            if y < box[2]:
+                box[2] = y
+            if y > box[3]:
+                box[3] = y
+            if first < box[4]:
+                box[4] = first
+            if last > box[5]:
+                box[5] = last
+    return count, box
+
+
+def label_stats(mask: sitk.Image, label: int):
+    """``(count, box)`` of ``label`` in a 3D integer mask; ``box`` as ``(z0, z1, y0, y1, x0, x1)``."""
+    arr = sitk.GetArrayViewFromImage(mask)
+    if arr.ndim != 3:
+        arr = arr.reshape((1,) * (3 - arr.ndim) + arr.shape)
+    return _label_stats(np.ascontiguousarray(arr), label)
+
+
 def get_mask(mask: sitk.Image, label: int, mask_name: str) -> sitk.Image:
-    """The mask as UInt32 (channel 0 of a vector mask), checked to hold ``label`` (pyradiomics ``getMask``)."""
+    """The mask (channel 0 of a vector mask; non-integer types cast to UInt32, as pyradiomics casts
+    every mask, which changes no comparison for integer types), checked to hold ``label``
+    (pyradiomics ``getMask``)."""
     if mask.GetNumberOfComponentsPerPixel() > 1:
         mask = sitk.VectorIndexSelectionCast(mask, 0)
-    mask = sitk.Cast(mask, sitk.sitkUInt32)
-    values = np.unique(sitk.GetArrayViewFromImage(mask))
-    if values.size == 1:
+    if mask.GetPixelID() not in _INTEGER_TYPES:
+        mask = sitk.Cast(mask, sitk.sitkUInt32)
+    count, _ = label_stats(mask, label)
+    n_voxels = int(np.prod(mask.GetSize()))
+    if count == n_voxels or (count == 0 and np.ptp(sitk.GetArrayViewFromImage(mask)) == 0):
         raise InputError(
-            f"mask {mask_name} has one value only ({values[0]}): nothing is segmented",
+            f"mask {mask_name} has one value only: nothing is segmented",
             "use a mask with the region of interest drawn in it",
         )
-    if label not in values:
+    if count == 0:
+        values = np.unique(sitk.GetArrayViewFromImage(mask))
         shown = ", ".join(str(v) for v in values[values != 0][:8])
         raise InputError(
             f"mask {mask_name} has no voxel with label {label} (labels present: {shown})",
@@ -69,18 +123,13 @@ def normalize(image: sitk.Image, settings: Settings) -> sitk.Image:
 
 def _label_box(mask: sitk.Image, label: int) -> tuple[np.ndarray, np.ndarray, int] | None:
     """Lower index and size ``(x, y, z)`` of the label's bounding box and its voxel count."""
-    roi = sitk.GetArrayViewFromImage(mask) == label
-    count = int(roi.sum())
+    count, box = label_stats(mask, label)
     if count == 0:
         return None
-    lower, size = [], []
-    for axis in range(roi.ndim):
-        other = tuple(a for a in range(roi.ndim) if a != axis)
-        idx = np.flatnonzero(roi.any(axis=other))
-        lower.append(idx[0])
-        size.append(idx[-1] - idx[0] + 1)
-    # numpy axes are (z, y, x); SimpleITK indices are (x, y, z)
-    return np.array(lower[::-1], dtype=np.int64), np.array(size[::-1], dtype=np.int64), count
+    lower = box[0::2][::-1].copy()
+    size = (box[1::2] - box[0::2] + 1)[::-1].copy()
+    nd = mask.GetDimension()
+    return lower[:nd], size[:nd], int(count)
 
 
 def _check_roi(image: sitk.Image, mask: sitk.Image, label: int) -> np.ndarray:
