@@ -86,14 +86,15 @@ class Comparison:
 
 
 def relative_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Symmetric relative difference ``|a - b| / max(|a|, |b|)``; 0 for equal values, inf for NaN vs number."""
+    """Symmetric relative difference ``|a - b| / max(|a|, |b|)``; 0 for equal values (two NaNs too), inf for
+    NaN against a number and for an infinity against anything else."""
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         scale = np.maximum(np.abs(a), np.abs(b))
         rel = np.abs(a - b) / scale
-    rel = np.where((a == b) | (np.isnan(a) & np.isnan(b)), 0.0, rel)
-    return np.where(np.isnan(a) ^ np.isnan(b), np.inf, rel)
+    rel = np.where(np.isnan(a) ^ np.isnan(b) | ((np.isinf(a) | np.isinf(b)) & (a != b)), np.inf, rel)
+    return np.where((a == b) | (np.isnan(a) & np.isnan(b)), 0.0, rel)
 
 
 def select_extractor(results: pd.DataFrame, extractor: str | None, where: str) -> pd.DataFrame:
