@@ -195,6 +195,8 @@ def seg_mask(seg, segment: int, series: Series, *, name: str = "SEG") -> sitk.Im
         arr = seg.get_pixels_by_source_instance(
             source_sop_instance_uids=list(series.sop_uids), segment_numbers=[segment],
             combine_segments=True, skip_overlap_checks=True,
+            # SEGs made by other tools may reference only the instances they cover: the others are empty
+            assert_missing_frames_are_empty=True,
         )
     except (KeyError, ValueError, RuntimeError) as exc:
         raise InputError(f"{name}: segment {segment} cannot be placed on series {series.series_uid} ({exc})"[:300],
