@@ -183,3 +183,20 @@ def test_convert_before_fetch_says_what_to_run(tmp_path):
         convert(card, tmp_path / "cache")
     with pytest.raises(DataUnavailableError, match="radrepro datasets convert nothing"):
         load_cases(card, tmp_path / "cache")
+
+
+def test_segmentation_of_an_unpinned_series_is_refused(tmp_path):
+    geom = GEOMETRIES["square"]
+    ct1 = syn.ct_series(geom, patient_id="S")
+    ct2 = syn.ct_series(geom, patient_id="S", study_uid=ct1[0].StudyInstanceUID)
+    truth = np.zeros((geom.slices, geom.rows, geom.cols), dtype=bool)
+    truth[2, 2:4, 2:4] = True
+    seg = syn.seg(ct1, truth)
+    root = tmp_path / "cache" / "wrong"
+    _install(root, ct2)
+    _install(root, [seg])
+    card = tcia_card(tmp_path / "cards", "wrong", [syn.series_row(ct2[0], len(ct2)), syn.series_row(seg, 1, "SEG")],
+                     seg_kind="SEG", roi=".*")
+    table = convert(card, tmp_path / "cache")
+    assert table["status"].tolist() == ["failed"]
+    assert f"references image series {ct1[0].SeriesInstanceUID}, which the card does not pin" in table["error"].iloc[0]
