@@ -213,3 +213,18 @@ def test_radrepro_pyradiomics_convention_agrees_with_pyradiomics(cases, tmp_path
         assert len(r.matched) == 107 and (r.matched["n_cases"] == 2).all()
         assert r.n_differ == 0, r.matched[r.matched["verdict"] == "differ"][["feature", "max_rel_diff"]]
         assert (r.matched["relation"] == "same name").all()
+
+
+def test_force2d_is_ibsi_two_and_a_half_d(cases):
+    """pyradiomics' force2D corresponds to IBSI 2.5D (per-direction matrices merged over slices, averaged over
+    directions for GLCM/GLRLM; one merged matrix for the zone/neighbourhood families): with a fixed bin number
+    every crosswalked texture feature agrees with radrepro's 2.5D values."""
+    base = Settings(discretisation="fbn", bin_count=16, families=("stat", "ih", "cm", "rlm", "szm", "ngt", "ngl"))
+    run = [cases["breast1"]]
+    a, _ = run_extractor(parse_extractor("radrepro"), run, base.replace(texture_dims=("2.5D", "3D")), warmup=False)
+    b, _ = run_extractor(parse_extractor("pyradiomics"), run, base.replace(texture_dims=("2D",)), warmup=False)
+    r = compare(a, b, rtol=1e-9, force2d=True)
+    texture = r.matched[r.matched["relation"] == "discretised"]
+    assert len(texture) == 76 and r.n_differ == 0
+    assert set(texture["a_feature"].str.extract(r"_(2_5D(?:_avg)?)$")[0].dropna()) == {"2_5D_avg", "2_5D"}
+    assert not texture["a_feature"].str.contains("3D").any()  # 3D values present in A, not picked
