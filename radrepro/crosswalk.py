@@ -20,9 +20,10 @@ Relations
 ``discretised``
     The same formula on discretised grey levels. pyradiomics' fixed bin width puts bin edges at
     multiples of ``binWidth`` (``floor(x / w) - floor(min / w) + 1``), IBSI's starts the first bin at
-    the ROI minimum (or the re-segmentation lower bound): the values agree only when the ROI minimum
-    is a multiple of the bin width. With a fixed bin count both use ``Ng`` equal bins on
-    ``[min, max]`` and agree.
+    the ROI minimum (or the re-segmentation lower bound): the values agree only when IBSI's first edge
+    is pyradiomics' one, ``floor(ROI min / w) * w`` (e.g. an ROI minimum that is a multiple of the bin
+    width). With a fixed bin count both use ``Ng`` equal bins on ``[min, max]`` and agree (measured:
+    every link to 2e-13 on pyradiomics' test images, 3D and, with ``force2D``, 2.5D).
 ``offset``
     A fixed shift: pyradiomics' value = IBSI value + ``offset`` (kurtosis: pyradiomics reports
     kurtosis, IBSI excess kurtosis, so +3). :func:`align` applies it.
