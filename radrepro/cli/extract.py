@@ -16,7 +16,8 @@ def add_parser(sub) -> None:
     )
     p.add_argument("image", type=Path, help="image file")
     p.add_argument("mask", type=Path, help="mask file on the image's grid")
-    p.add_argument("--settings", help="settings file: radrepro TOML/YAML or a pyradiomics parameter YAML")
+    p.add_argument("--settings", "--params", dest="settings",
+                   help="settings file: radrepro TOML/YAML or a pyradiomics parameter YAML (--params is the same)")
     p.add_argument("--convention", choices=["ibsi", "pyradiomics"], default="ibsi", help="feature definitions and names (default: ibsi)")
     p.add_argument("--label", type=int, default=None, help="mask label of the ROI (overrides the settings; default 1)")
     p.add_argument("-o", "--output", type=Path, help="CSV file to write (default: stdout)")
