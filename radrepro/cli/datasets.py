@@ -88,9 +88,12 @@ def run_list(args: argparse.Namespace) -> int:
     from radrepro.datasets.fetch import availability
 
     table = Table(title=f"radrepro data sets (cache: {data_root(args.dest)})")
-    for col in ("name", "kind", "title", "items", "cache"):
+    cards = all_cards()
+    table.add_column("name", no_wrap=True, min_width=max(len(n) for n in cards))  # names are never cut
+    table.add_column("kind", no_wrap=True)
+    for col in ("title", "items", "cache"):
         table.add_column(col)
-    for card in all_cards().values():
+    for card in cards.values():
         if card.kind == "tcia":
             items = f"{card.data['series'].get('count', '?')} series"
         elif card.kind == "ibsi":
