@@ -471,3 +471,25 @@ def test_perturbed_cases_yields_every_case_and_chain(phantom, cohort_case):
     diff0 = _arrays(items[1][0])[0] - _arrays(phantom)[0]
     other = list(P.perturbed_cases([phantom], chains[1:2], seed=10))[0][0]
     assert not np.array_equal(_arrays(other)[0] - _arrays(phantom)[0], diff0)
+
+
+def test_chains_from_a_toml_suite_section():
+    import tomllib
+
+    text = """
+    [[chains]]
+    steps = [{ kind = "noise", scale = 0.5 }, { kind = "rotation", angle = -7.5 }]
+    [[chains]]
+    steps = [{ kind = "resample", spacing = [1, 1, 2] }, { kind = "volume", fraction = -0.1 }]
+    [sample]
+    space = { "translation.fraction" = { low = 0.0, high = 0.75 }, contour = { realisation = [0, 1, 2] } }
+    """
+    raw = tomllib.loads(text)
+    chains = [P.chain_from_dicts(c["steps"]) for c in raw["chains"]]
+    assert [s.kind for s in chains[0]] == ["noise", "rotation"] and chains[0].steps[1].angle == -7.5
+    assert chains[1].steps[0].spacing == (1.0, 1.0, 2.0) and chains[1].steps[1].fraction == -0.1
+    sampled = P.sample(raw["sample"]["space"], 6, "lhs", seed=1)
+    assert {c.steps[1].realisation for c in sampled} == {0, 1, 2}
+    assert all(0 <= c.steps[0].fraction[0] < 0.75 for c in sampled)
+    with pytest.raises(SettingsError, match="unknown perturbation kind 'nois'"):
+        list(P.perturbed_cases([], [[{"kind": "nois"}]], seed=0))
