@@ -9,7 +9,8 @@ the image arrays; every feature built from them is invariant to that choice.
   mesh closes where the ROI touches the mask array's edge;
 - :func:`mesh_volume`, :func:`mesh_area`: the signed-tetrahedron volume and the triangle area sum;
 - :func:`max_distance`: the largest distance between two points (numba, run on hull vertices);
-- :func:`oriented_box`: an approximate oriented minimum bounding box (face-flush orientations);
+- :func:`oriented_box`: an approximate oriented minimum bounding box (hull-face orientations,
+  rotating calipers in each face's plane);
 - :func:`enclosing_ellipsoid`: the minimum volume enclosing ellipsoid (Khachiyan's algorithm with away steps);
 - :func:`ellipsoid_area`: the ellipsoid surface area as IBSI defines it (a Legendre series).
 """
@@ -22,7 +23,7 @@ import numpy as np
 
 from radrepro._numba import jit
 
-# IBSI 1 (section 3.1.21) sums the ellipsoid-area series up to this order.
+# IBSI 1 (area density of the approximate enclosing ellipsoid, RDD2) sums its series up to this order.
 ELLIPSOID_SERIES_ORDER = 20
 
 
@@ -247,7 +248,8 @@ def oriented_box(points: np.ndarray, normals: np.ndarray) -> tuple[float, float]
     IBSI 1 allows an approximation of the OMBB. This one tries every orientation that has one box
     face parallel to a face of the convex hull (``normals``: the hull's unit face normals) and,
     for each, the 2D minimum-area rectangle of the points projected on that face's plane (a
-    rectangle side is flush with a 2D hull edge). The exact minimum (O'Rourke) can be smaller when
+    rectangle side is flush with a 2D hull edge; rotating calipers, linear in the 2D hull's
+    vertices). The exact minimum (O'Rourke) can be smaller when
     no box face is flush with a hull face; the box found always encloses the points.
     """
     pts = np.ascontiguousarray(points - points.mean(axis=0), dtype=np.float64)
