@@ -1,7 +1,7 @@
 """Moran's I and Geary's C of the intensities in a mask, exactly, in O(L log L) instead of O(n^2).
 
-IBSI 1 (Moran's I N365, Geary's C NPT7) weights every pair of distinct ROI voxels by their inverse distance
-``w_ij = 1 / ||x_i - x_j||`` (mm). With ``d_i = x_i - mean`` inside the mask and 0 outside,
+IBSI 1 (Moran's I N365, Geary's C NPT7) weights every pair of distinct ROI voxels by their
+inverse distance ``w_ij = 1 / ||x_i - x_j||`` (mm). With ``d_i = x_i - mean`` inside the mask and 0 outside,
 ``m`` the mask, ``K`` the inverse-distance kernel (``K(0) = 0``) and ``*`` convolution over the
 ROI's bounding box, every double sum over pairs is a sum over voxels of a convolution:
 
