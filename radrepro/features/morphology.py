@@ -145,7 +145,8 @@ def morphology(
     imask = np.asarray(int_mask, dtype=np.bool_)
     if img.ndim != 3 or img.shape != morph.shape or img.shape != imask.shape:
         raise ValueError(
-            f"morphology: image {img.shape}, morph_mask {morph.shape} and int_mask {imask.shape} must be equal 3D shapes"
+            f"morphology: image {img.shape}, morph_mask {morph.shape} and int_mask {imask.shape} "
+            "must be equal 3D shapes"
         )
     if len(spacing) != 3 or not all(math.isfinite(s) and s > 0 for s in spacing):
         raise ValueError(f"morphology: spacing must be three positive numbers, not {spacing}")
@@ -189,7 +190,8 @@ def morphology(
 
     extent = verts.max(axis=0) - verts.min(axis=0)
     out["morph_vol_dens_aabb"] = volume / float(np.prod(extent))
-    out["morph_area_dens_aabb"] = area / float(2.0 * (extent[0] * extent[1] + extent[0] * extent[2] + extent[1] * extent[2]))
+    ez, ey, ex = (float(e) for e in extent)
+    out["morph_area_dens_aabb"] = area / (2.0 * (ez * ey + ez * ex + ey * ex))
     out.update(_hull_features(verts, volume, area))
     return {f.tag: float(out[f.tag]) for f in FEATURES}
 
