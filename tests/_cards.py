@@ -12,7 +12,7 @@ from radrepro.datasets.pinning import SERIES_COLUMNS
 
 def tcia_card(folder: Path, name: str, rows: list[dict], *, seg_kind: str = "RTSTRUCT", roi: str = "^GTV",
               per_roi: bool = False, roi_metadata: str = "", pairing: str = "none", pattern: str = "",
-              member: str = ""):
+              member: str = "", subject_ids: str = "as-is"):
     """Write ``<folder>/<name>.toml`` and its series CSV; return the parsed card."""
     folder.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows, columns=SERIES_COLUMNS).to_csv(folder / f"{name}.series.csv", index=False)
@@ -42,6 +42,9 @@ group = ["subject"]
 {pair}
 [labels]
 subject = "PatientID"
+
+[privacy]
+subject_ids = "{subject_ids}"
 
 [series]
 file = "{name}.series.csv"

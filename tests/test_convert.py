@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -200,3 +203,27 @@ def test_segmentation_of_an_unpinned_series_is_refused(tmp_path):
     table = convert(card, tmp_path / "cache")
     assert table["status"].tolist() == ["failed"]
     assert f"references image series {ct1[0].SeriesInstanceUID}, which the card does not pin" in table["error"].iloc[0]
+
+
+def test_salted_hash_subject_ids_keep_patient_ids_out(tmp_path):
+    geom = GEOMETRIES["square"]
+    ct = syn.ct_series(geom, patient_id="MRN-0012345")
+    contours, expected = _rect_case(geom)
+    rt = syn.rtstruct(ct, {"GTV": contours}, description="TEST")
+    root = tmp_path / "cache" / "private"
+    _install(root, ct)
+    _install(root, [rt])
+    rows = [syn.series_row(ct[0], len(ct)), syn.series_row(rt, 1, description="TEST")]
+    card = tcia_card(tmp_path / "cards", "private", rows, subject_ids="salted-hash", pairing="test-retest",
+                     pattern="^(?P<timepoint>RETEST|TEST)$", member="timepoint")
+    table = convert(card, tmp_path / "cache")
+    (case_id,) = table["id"]
+    assert re.fullmatch(r"s-[0-9a-f]{12}_TEST", case_id)
+    salt = (root / ".salt").read_text()
+    assert case_id[:14] == "s-" + hashlib.sha256(f"{salt}:MRN-0012345".encode()).hexdigest()[:12]
+    outputs = [root / "cases.csv", *(root / "nifti").rglob("*.nii.gz")]
+    assert not any("MRN" in p.name for p in outputs) and "MRN" not in (root / "cases.csv").read_text()
+    assert salt not in (root / "cases.csv").read_text()
+    assert convert(card, tmp_path / "cache")["id"].tolist() == [case_id]  # stable between runs
+    with pytest.raises(InputError, match="subject_ids 'plain'"):
+        tcia_card(tmp_path / "cards", "bad", rows, subject_ids="plain")

@@ -152,6 +152,9 @@ def validate_card(card: Card) -> None:
     for key in ("file", "query", "made_with"):
         if key not in d["series"]:
             raise _invalid(card, f"[series] has no '{key}'", "give the series file, the idc-index query and made_with")
+    ids = d.get("privacy", {}).get("subject_ids", "as-is")
+    if ids not in ("as-is", "salted-hash"):
+        raise _invalid(card, f"[privacy] subject_ids {ids!r}", "use 'as-is' (de-identified data) or 'salted-hash'")
     if "pattern" in pairing:
         try:
             re.compile(pairing["pattern"])

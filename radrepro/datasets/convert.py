@@ -13,7 +13,10 @@ the data set's cache folder::
 A case that cannot be converted (localiser, uneven slices, no matching ROI, unreadable file, ...)
 is a row with ``status = failed`` and a one-line ``error``; the others go on. Case ids are the
 card's subject ids (TCIA's de-identified PatientID) plus what tells the case apart (timepoint,
-reader, ROI), never patient names. :func:`load_cases` turns ``cases.csv`` into
+reader, ROI), never patient names. A card of data that is not de-identified sets
+``[privacy] subject_ids = "salted-hash"``: subjects then become ``s-<12 hex>``, a sha256 of a secret
+salt (``.salt`` in the data set's folder, made on first use, never written anywhere else) and the
+PatientID, stable between runs. :func:`load_cases` turns ``cases.csv`` into
 :class:`~radrepro.case.Case` objects.
 """
 
@@ -49,10 +52,29 @@ def _write_nifti(image: sitk.Image, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def subject_namer(card: Card, root: Path):
+    """PatientID -> the subject id used in case ids, file names and tables (see the module doc)."""
+    mode = card.data.get("privacy", {}).get("subject_ids", "as-is")
+    if mode == "as-is":
+        return lambda pid: str(pid)
+    import hashlib
+    import secrets
+
+    salt_file = root / ".salt"
+    if not salt_file.is_file():
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = root / ".salt.tmp"
+        tmp.write_text(secrets.token_hex(32))
+        os.replace(tmp, salt_file)
+    salt = salt_file.read_text().strip()
+    return lambda pid: "s-" + hashlib.sha256(f"{salt}:{pid}".encode()).hexdigest()[:12]
+
+
 class _Images:
     """Image series read once, written once as NIfTI."""
 
-    def __init__(self, root: Path, series: pd.DataFrame):
+    def __init__(self, root: Path, series: pd.DataFrame, subject=str):
+        self.subject = subject
         self.root = root
         self.rows = {r.SeriesInstanceUID: r for r in series.itertuples()}
         self.done: dict[str, tuple[Series, Path]] = {}
@@ -67,7 +89,7 @@ class _Images:
         if check_series(folder):
             raise DataUnavailableError(f"image series {uid} is not in the cache", "run `radrepro datasets fetch` first")
         series = read_series(folder)
-        path = self.root / "nifti" / "images" / f"{_slug(row.PatientID)}_{_slug(str(row.SeriesNumber))}_{uid[-8:]}.nii.gz"
+        path = self.root / "nifti" / "images" / f"{_slug(self.subject(row.PatientID))}_{_slug(str(row.SeriesNumber))}_{uid[-8:]}.nii.gz"
         if not path.is_file():
             _write_nifti(series.image, path)
         self.done[uid] = (series, path)
@@ -103,11 +125,12 @@ def convert(card: Card, dest: str | Path | None = None, *, limit: int | None = N
     segs = series[series["Modality"] == seg_kind]
     if not (root / "dicom").is_dir():
         raise DataUnavailableError(f"{card.name} is not in the cache ({root})", f"run `radrepro datasets fetch {card.name}` first")
-    cache = _Images(root, series)
+    subject = subject_namer(card, root)
+    cache = _Images(root, series, subject)
     rows: list[dict] = []
     pattern = re.compile(pairing["pattern"]) if pairing.get("pattern") else None
     for seg in segs.itertuples():
-        base = {"subject": seg.PatientID, "segmentation_series": seg.SeriesInstanceUID}
+        base = {"subject": subject(seg.PatientID), "segmentation_series": seg.SeriesInstanceUID}
         if pattern:
             m = pattern.search(seg.SeriesDescription or "")
             base.update(m.groupdict() if m else {})
