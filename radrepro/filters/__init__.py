@@ -158,6 +158,41 @@ def apply_filter(image: np.ndarray, spacing: tuple[float, float, float], spec: M
     return out[0] if flat else out
 
 
+def support_radius(spacing: tuple[float, float, float], spec: Mapping[str, Any]) -> tuple[int, int, int] | None:
+    """How far (voxels per axis ``(z, y, x)``) a response voxel reads the image under filter ``spec``.
+
+    ``None`` for filters applied in the Fourier domain to the whole image (Simoncelli, Riesz): their
+    response depends on every voxel. For the others the response inside a region is the same
+    whether the whole image or the region grown by this radius is filtered (where the grown region
+    reaches the image edge, it is the image edge): the processing uses that to filter less.
+    """
+    p = check_filter(spec)
+    kind, axes = p["kind"], filter_axes(p["dims"])
+    sp = tuple(float(s) for s in spacing)
+    r = [0, 0, 0]  # i, j, k
+    if kind in ("simoncelli", "riesz_log", "riesz_simoncelli"):
+        return None
+    if kind == "mean":
+        radius = {a: int(p["support"]) // 2 for a in axes}
+    elif kind == "log":
+        radius = {a: int(4.0 * p["sigma_mm"] / sp[a] + 0.5) for a in axes}
+    elif kind == "laws":
+        longest = max(k.size for k in parse_laws(p["kernel"], p["dims"]))
+        radius = {a: longest // 2 + int(p["energy_distance"] or 0) for a in axes}
+    elif kind == "gabor":
+        from radrepro.filters.gabor import gabor_radius
+
+        plane_axes = (0, 1, 2) if p["orthogonal_planes"] else (0, 1)
+        rad = gabor_radius(_voxels(p["sigma_mm"], sp, plane_axes, "Gabor"), float(p["gamma"]))
+        radius = {a: rad for a in plane_axes}
+    else:  # wavelet: every level's (dilated) filter, any alignment
+        taps = wavelet_filters(p["wavelet"])[0].size
+        radius = {a: sum(taps * 2 ** (lev - 1) for lev in range(1, int(p["level"]) + 1)) for a in axes}
+    for a, v in radius.items():
+        r[a] = v
+    return (r[2], r[1], r[0])
+
+
 def _angle(value) -> float | None:
     """An angle in radians: a number, or a string such as ``pi/8`` / ``5pi/4``."""
     if value is None or isinstance(value, (int, float)):
@@ -175,6 +210,6 @@ def _angle(value) -> float | None:
 
 
 __all__ = [
-    "BOUNDARIES", "KINDS", "apply_filter", "check_filter", "gabor_filter", "laws_filter", "log_filter",
+    "BOUNDARIES", "KINDS", "apply_filter", "check_filter", "support_radius", "gabor_filter", "laws_filter", "log_filter",
     "mean_filter", "riesz_log_filter", "riesz_simoncelli_filter", "simoncelli_filter", "wavelet_filter",
 ]

@@ -60,8 +60,9 @@ def _gabor_planes(image: np.ndarray, plane_axes: tuple[int, int], boundary: str,
                   gamma: float, angles: list[tuple[float, int]], pooling: str) -> np.ndarray:
     radius = gabor_radius(sigma, gamma)
     padded = pad(np.asarray(image, dtype=np.float64), radius, boundary, plane_axes)
-    shape = [padded.shape[a] + 2 * radius for a in plane_axes]  # room for the full linear convolution
-    fshape = [scipy.fft.next_fast_len(s) for s in shape]
+    # Output voxel x sits at padded index x + 2 radius of the linear convolution; it reads padded
+    # indices x .. x + 2 radius only, so a circular convolution of the padded length does not wrap there.
+    fshape = [scipy.fft.next_fast_len(padded.shape[a]) for a in plane_axes]
     spectrum = scipy.fft.fftn(padded, s=fshape, axes=plane_axes, workers=1)
     pool = Pool(pooling)
     bshape = [1] * image.ndim

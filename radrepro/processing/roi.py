@@ -181,8 +181,7 @@ def prepare(image: sitk.Image, mask: sitk.Image, settings: Settings, *, diagnost
         grid = ibsi_grid(arr.shape, spacing, settings.spacing, in_plane=in_plane)
         new_spacing = grid.spacing
         margin = local_margin(new_spacing)
-        # a filter sees the whole image (IBSI 2), so the whole grid is interpolated then
-        box = None if diagnostics or settings.filter is not None else mask_box(msk, grid, margin)
+        box = None if diagnostics else mask_box(msk, grid, _filter_margin(margin, grid.spacing, settings))
         order = interpolation_order(settings.interpolator, "interpolator")
         mask_order = interpolation_order(settings.mask_interpolator, "mask_interpolator")
         img = interpolate(arr, grid, order, box=box)
@@ -192,7 +191,7 @@ def prepare(image: sitk.Image, mask: sitk.Image, settings: Settings, *, diagnost
     else:
         new_spacing = spacing
         margin = local_margin(spacing)
-        box = bounding_box(msk, margin) if settings.filter is None else tuple(slice(0, n) for n in msk.shape)
+        box = bounding_box(msk, _filter_margin(margin, spacing, settings))
         img = np.array(arr[box], dtype=np.float64)
         morph = np.ascontiguousarray(msk[box])
         full_shape = arr.shape
@@ -248,6 +247,23 @@ def prepare(image: sitk.Image, mask: sitk.Image, settings: Settings, *, diagnost
         margin=margin,
         diagnostics=diag,
     )
+
+
+def _filter_margin(margin, spacing, settings: Settings):
+    """Voxels to keep around the ROI before filtering: ``margin`` plus the filter's reach.
+
+    IBSI 2 filters the whole image. A filter with a finite support gives the same response inside
+    the ROI box when only the box grown by its support is filtered (see
+    :func:`radrepro.filters.support_radius`); Fourier-domain filters get the whole image (``None``).
+    """
+    if settings.filter is None:
+        return margin
+    from radrepro.filters import support_radius
+
+    reach = support_radius(spacing, settings.filter_spec)
+    if reach is None:
+        return tuple(10**9 for _ in margin)
+    return tuple(m + r for m, r in zip(margin, reach))
 
 
 def _round(arr: np.ndarray, settings: Settings) -> np.ndarray:
