@@ -269,13 +269,17 @@ def run(data_dir: str | Path | None = None, dataset: str = "all") -> ComplianceR
 def print_summary(result: ComplianceResult, console=None) -> None:
     """Phase 1 pass/fail per test id, then the per-filter, per-configuration summary table."""
     from rich.console import Console
+    from rich.table import Table
 
     console = console or Console()
     p1 = result.table[result.table["dataset"] == "phase1"]
-    for r in p1.itertuples():
-        ok = r.verdict == MATCH
-        pct = 100.0 * r.value / (100.0 * r.tolerance) if r.tolerance > 0 else math.inf
-        colour = "green" if ok else "red"
-        console.print(f"phase 1 {r.tag:>7} {r.family:<17} [{colour}]{'pass' if ok else 'FAIL'}[/{colour}] "
-                      f"max |diff| {r.value:.4g} = {pct:.3f} % of the reference range")
+    if len(p1):
+        table = Table(title="IBSI 2 phase 1: response maps", caption="largest voxel difference, % of the reference range (limit 1 %)")
+        for name, justify in (("test", "left"), ("filter", "left"), ("result", "left"), ("max |diff|", "right")):
+            table.add_column(name, justify=justify, no_wrap=True)
+        for r in p1.itertuples():
+            ok = r.verdict == MATCH
+            pct = r.value / r.tolerance if r.tolerance > 0 else math.inf  # tolerance = 1 % of the range
+            table.add_row(r.tag, r.family, "[green]pass[/green]" if ok else "[red]FAIL[/red]", f"{pct:.3f} %")
+        console.print(table)
     render_summary(result, "IBSI 2 compliance", {}, console=console)
