@@ -98,8 +98,15 @@ def run_cluster_analyses(client, suite: Suite, notes: list[str]) -> AnalysisOutp
     for ds, s in seconds.items():
         out.metrics[_metric_name("ibsi", ds, "seconds")] = float(s)
     notes.extend(f"ibsi: {w}" for w in warns)
-    out.tables["_ibsi_result"] = result  # kept for printing
     return out
+
+
+def ibsi_cards(suite: Suite) -> list[str]:
+    """The dataset card of the IBSI phase the suite checks (for provenance), if there is one."""
+    from radrepro.datasets.cards import all_cards
+
+    name = {1: "ibsi-1-phantoms", 2: "ibsi-2-phantoms"}.get(int(suite.analyses["ibsi"].get("phase", 1)))
+    return [name] if name in all_cards() else []
 
 
 # -- analyses in the client -----------------------------------------------------------------------
@@ -151,17 +158,17 @@ def _stability(suite: Suite, results: pd.DataFrame, out_dir: Path, out: Analysis
 
 
 def _summary_metrics(table: pd.DataFrame, summary: pd.DataFrame) -> dict[str, float]:
-    """Whole-table stability metrics: medians of the statistics and fractions of stable features."""
+    """Stability metrics: fractions of excellent/good features (Koo & Li) and median ICC, overall and per family."""
+    s = summary.set_index("family") if "family" in summary.columns else summary
     metrics: dict[str, float] = {}
-    for col in ("icc_a_1", "icc_c_1", "icc_1_1", "ccc", "wcv"):
+    for family, row in s.iterrows():
+        prefix = "" if family == "all" else f"{family}."
+        metrics[f"{prefix}frac_excellent"] = float(row["excellent"])
+        metrics[f"{prefix}frac_good"] = float(row["good"])
+        metrics[f"{prefix}icc_median"] = float(row["median_icc"])
+    for col in ("ccc", "wcv"):
         if col in table.columns:
             metrics[f"{col}_median"] = float(pd.to_numeric(table[col], errors="coerce").median())
-    low = "icc_a_1_low" if "icc_a_1_low" in table.columns else None
-    if low is not None:
-        lows = pd.to_numeric(table[low], errors="coerce")
-        n = max(int(lows.notna().sum()), 1)
-        metrics["frac_excellent"] = float((lows > 0.9).sum() / n)
-        metrics["frac_good"] = float((lows > 0.75).sum() / n)
     metrics["n_features"] = float(len(table))
     return metrics
 

@@ -90,7 +90,7 @@ def dask_client(
         extra = {}
         if processes:
             extra["env"] = {"NUMBA_NUM_THREADS": str(numba_threads), **{v: "1" for v in _THREAD_VARS}}
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=None,
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=":0",
                                silence_logs=logging.ERROR, **extra)
         client = Client(cluster, timeout=timeout)
     try:
@@ -111,6 +111,14 @@ def describe_client(client) -> dict[str, Any]:
         "workers": len(workers),
         "threads": int(sum(w.get("nthreads", 0) for w in workers.values())),
     }
+
+
+def worker_threads() -> dict[str, Any]:
+    """numba's thread pool size and the thread variables of this process (run on every worker)."""
+    import numba
+
+    return {"NUMBA_NUM_THREADS": numba.config.NUMBA_NUM_THREADS, "numba_threads": numba.get_num_threads(),
+            **{v: os.environ.get(v, "") for v in _THREAD_VARS}}
 
 
 # -- JIT warm-up ----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ analyses run on the results, and the tolerances of the nightly gate.
     card = "synthetic-multicentre"       # a dataset card name
     params = { lesions_per_site = 10 }   # optional overrides of the card's generator
     optional = false                     # true: skip (with a note) when its data is not available
+    perturb = true                       # false: only the unperturbed case (e.g. tiny phantoms)
 
     [settings]                           # radrepro settings (see radrepro.settings.Settings)
     bin_width = 25
@@ -66,7 +67,7 @@ from radrepro.resources import bundled_dir
 from radrepro.settings import Settings, settings_from_mapping
 
 _KEYS = {"name", "description", "datasets", "extractors", "settings", "perturbations", "analyses", "gate", "execution"}
-_DATASET_KEYS = {"card", "params", "optional"}
+_DATASET_KEYS = {"card", "params", "optional", "perturb"}
 _PERTURBATION_KEYS = {"seed", "unperturbed", "chains", "sample"}
 _CHAIN_KEYS = {"id", "steps"}
 _SAMPLE_KEYS = {"budget", "method", "space", "seed"}
@@ -205,7 +206,8 @@ def _datasets(raw: dict, path: Path) -> tuple[dict[str, Any], ...]:
             raise SettingsError(f"a [[datasets]] entry in {path} has no 'card'", 'name the dataset card, e.g. card = "synthetic-multicentre"')
         if not isinstance(d.get("params", {}), dict):
             raise SettingsError(f"[[datasets]] {d['card']} in {path}: params must be a table", "e.g. params = { lesions_per_site = 5 }")
-        out.append({"card": d["card"], "params": dict(d.get("params", {})), "optional": bool(d.get("optional", False))})
+        out.append({"card": d["card"], "params": dict(d.get("params", {})), "optional": bool(d.get("optional", False)),
+                    "perturb": bool(d.get("perturb", True))})
     return tuple(out)
 
 

@@ -27,7 +27,7 @@ from radrepro.suites.definition import Suite
 from radrepro.tracking.compare import feature_summary, speed_table, value_differences
 
 SPEED_FLOOR_SECONDS = 0.001
-_STABILITY_KEYS = ("frac_excellent", "frac_good", "icc_a_1_median", "icc_c_1_median", "icc_1_1_median", "ccc_median")
+_STABILITY_KEYS = ("frac_excellent", "frac_good", "icc_median", "ccc_median")
 
 
 @dataclass
@@ -158,23 +158,30 @@ class Comparison:
         return path
 
 
-def compare(suite: Suite, results: pd.DataFrame, metrics: dict[str, float], reference) -> Comparison:
-    """Per-feature value differences, speed ratio and stability differences against ``reference``.
-
-    Uses :func:`radrepro.compare.compare_results` when that module provides it, else the minimal
-    per-feature summary of :mod:`radrepro.tracking.compare`.
-    """
+def _feature_comparison(suite: Suite, results: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
+    """Per extractor and feature: :func:`radrepro.compare.compare` when available, else the minimal summary."""
     try:
-        from radrepro.compare import compare_results  # the `radrepro compare` command's engine
+        from radrepro.compare import compare as compare_tables  # the `radrepro compare` command's engine
     except ImportError:
-        compare_results = None
-    if compare_results is not None:
-        try:
-            features = compare_results(results, reference.results)
-        except TypeError:
-            features = feature_summary(value_differences(results, reference.results, suite.gate.tolerance))
-    else:
-        features = feature_summary(value_differences(results, reference.results, suite.gate.tolerance))
+        compare_tables = None
+    if compare_tables is None:
+        return feature_summary(value_differences(results, other, suite.gate.tolerance))
+    name_a = results["extractor"].astype(str).str.split("@").str[0]
+    name_b = other["extractor"].astype(str).str.split("@").str[0]
+    parts = []
+    for name in dict.fromkeys(name_a):
+        a, b = results[name_a == name], other[name_b == name]
+        if not len(b):
+            continue
+        table = compare_tables(a, b, rtol=suite.gate.rtol, atol=suite.gate.atol).features
+        table.insert(0, "extractor_name", name)
+        parts.append(table)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def compare(suite: Suite, results: pd.DataFrame, metrics: dict[str, float], reference) -> Comparison:
+    """Per-feature value differences, speed ratio and stability differences against ``reference``."""
+    features = _feature_comparison(suite, results, reference.results)
     baseline_metrics = dict(reference.metrics)
     if "stability" in suite.analyses:
         baseline_metrics = {**_baseline_stability(suite, reference.results), **baseline_metrics}

@@ -4,12 +4,10 @@ Chains come from :mod:`radrepro.perturbations` (explicit chains and/or a sampled
 becomes a :class:`~radrepro.suites.tasks.PerturbationSpec` whose id and params are the chain's own
 (``Chain.id``, ``Chain.to_json()``), so the results table names perturbations as the
 perturbation module does. A case's random stream depends on the suite seed, the case id and the
-chain, never on which worker runs it or in which order.
+chain (:func:`radrepro.perturbations.case_seed`), never on which worker runs it or in which order.
 """
 
 from __future__ import annotations
-
-import hashlib
 
 from radrepro.errors import SettingsError
 from radrepro.suites.definition import Perturbations
@@ -33,8 +31,8 @@ def expand(section: Perturbations) -> list[PerturbationSpec]:
         chains = [mod.chain_from_dicts(c["steps"]) for c in section.chains]
         if section.sample:
             sample = section.sample
-            chains.extend(mod.sample_chains(sample.get("space", {}), int(sample["budget"]),
-                                            method=sample.get("method", "lhs"), seed=int(sample.get("seed", section.seed))))
+            chains.extend(mod.sample(sample.get("space", {}), int(sample["budget"]),
+                                     method=sample.get("method", "lhs"), seed=int(sample.get("seed", section.seed))))
         for chain in chains:
             specs.append(PerturbationSpec(id=chain.id, params=chain.to_json(), steps=tuple(chain.to_list()), seed=section.seed))
     seen, out = set(), []
@@ -47,14 +45,7 @@ def expand(section: Perturbations) -> list[PerturbationSpec]:
     return out
 
 
-def case_seed(seed: int, case_id: str) -> list[int]:
-    """The seed of one case: the suite seed and a stable number from the case id."""
-    return [int(seed), int(hashlib.sha256(case_id.encode()).hexdigest()[:8], 16)]
-
-
 def perturb(case, spec: PerturbationSpec, settings):
-    """Apply ``spec``'s chain to ``case``: the perturbed case and the settings to use."""
-    import numpy as np
-
-    chain = _module().chain_from_dicts(list(spec.steps))
-    return chain.apply(case, settings, np.random.SeedSequence(case_seed(spec.seed, case.id)))
+    """Apply ``spec``'s chain to ``case`` (seeded by the suite seed, the case id and the chain id)."""
+    mod = _module()
+    return mod.perturb_one(case, mod.chain_from_dicts(list(spec.steps)), spec.seed, settings)

@@ -66,6 +66,7 @@ class SuiteCases:
     cases: list[Case]
     cards: list[str]  # cards whose cases are in the run
     notes: list[str]
+    perturb: list[bool] = field(default_factory=list)  # per case: run its perturbations (or only "none")
 
 
 def suite_cases(suite: Suite) -> list[Case]:
@@ -78,7 +79,7 @@ def load_suite_cases(suite: Suite) -> SuiteCases:
     from radrepro.datasets.cards import load_cases
 
     cases: list[Case] = []
-    cards, notes = [], []
+    cards, notes, perturb = [], [], []
     for entry in suite.datasets:
         try:
             loaded = load_cases(entry["card"], **entry.get("params", {}))
@@ -88,6 +89,7 @@ def load_suite_cases(suite: Suite) -> SuiteCases:
             notes.append(f"data set {entry['card']} skipped: {exc.oneline()}")
             continue
         cases.extend(loaded)
+        perturb.extend([entry.get("perturb", True)] * len(loaded))
         cards.append(entry["card"])
     ids = [c.id for c in cases]
     if len(set(ids)) != len(ids):
@@ -95,7 +97,7 @@ def load_suite_cases(suite: Suite) -> SuiteCases:
         from radrepro.errors import InputError
 
         raise InputError(f"suite {suite.name}: case ids occur more than once: {', '.join(dup)}", "give each data set entry distinct cases")
-    return SuiteCases(cases, cards, notes)
+    return SuiteCases(cases, cards, notes, perturb)
 
 
 class _progress:
@@ -138,14 +140,20 @@ def _digests(cases: list[Case], cache_path: Path) -> list[tuple[str, str]]:
     return out
 
 
-def plan_tasks(suite: Suite, cases: list[Case], perturbations: list[PerturbationSpec], extractors: list, digests) -> list[Task]:
-    """Every (case x perturbation x extractor) task in the suite's order, with its key."""
+def plan_tasks(suite: Suite, cases: list[Case], perturbations: list[PerturbationSpec], extractors: list, digests,
+               perturb: list[bool] | None = None) -> list[Task]:
+    """Every (case x perturbation x extractor) task in the suite's order, with its key.
+
+    A case whose ``perturb`` flag is false gets only the unperturbed task (when the suite has one).
+    """
     settings = suite.settings.digest()
     tasks = []
     for ci, case in enumerate(cases):
         for pi, pert in enumerate(perturbations):
+            if perturb is not None and not perturb[ci] and not pert.is_none:
+                continue
             for ei, ex in enumerate(extractors):
-                key = task_key(digests[ci][0], digests[ci][1], settings, pert, ex.label, ex.convention)
+                key = task_key(digests[ci][0], digests[ci][1], settings, pert, ex.label, ex.convention, suite.extractors[ei])
                 tasks.append(Task(len(tasks), key, ci, pi, ei, case.id))
     return tasks
 
@@ -268,7 +276,7 @@ def run_suite(
     RunSummary
     """
     from radrepro.suites import analyses as analyses_mod
-    from radrepro.suites.cluster import dask_client, describe_client, warm_jit, warm_workers
+    from radrepro.suites.cluster import dask_client, describe_client, warm_jit, warm_workers, worker_threads
     from radrepro.suites.perturbing import expand
     from radrepro.tracking import runs as tracking
 
@@ -280,7 +288,7 @@ def run_suite(
     perturbations = expand(suite.perturbations)
     extractors = [build_extractor(spec) for spec in suite.extractors]
     digests = _digests(cases, out / "digests.json")
-    tasks = plan_tasks(suite, cases, perturbations, extractors, digests)
+    tasks = plan_tasks(suite, cases, perturbations, extractors, digests, loaded.perturb)
     store = PartStore(out / "parts")
     if fresh:
         store.remove(t.key for t in tasks)
@@ -305,6 +313,7 @@ def run_suite(
         timings["warm_client_seconds"] = warm_jit(suite.settings, suite.extractors, warm) if todo else 0.0
         with dask_client(scheduler, workers, numba_threads=suite.execution.numba_threads, processes=processes) as client:
             execution.update(describe_client(client))
+            execution["worker_threads"] = client.run(worker_threads)
             timings["cluster_start_seconds"] = time.perf_counter() - t0 - timings["warm_client_seconds"]
             if todo:
                 t1 = time.perf_counter()
@@ -313,6 +322,8 @@ def run_suite(
                 failed, timings["extraction_seconds"] = _run_tasks(client, suite, todo, cases, perturbations,
                                                                    extractors, store, progress)
             analysis_out = analyses_mod.run_cluster_analyses(client, suite, notes)
+    if analysis_out is not None and "ibsi" in analysis_out.tables:
+        loaded.cards.extend(analyses_mod.ibsi_cards(suite))
     computed = {t.key for t in todo}
     results, status = assemble(tasks, store, failed, computed)
     results_path = write_results(results, out / "results.parquet")

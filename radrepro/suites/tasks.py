@@ -93,8 +93,13 @@ def content_digest(source: Any, cache: dict | None = None) -> str:
     return "image:" + image_digest(source)
 
 
-def task_key(image: str, mask: str, settings: str, perturbation: PerturbationSpec, extractor: str, convention: str) -> str:
-    """The content address of one task (32 hex digits)."""
+def task_key(image: str, mask: str, settings: str, perturbation: PerturbationSpec, extractor: str, convention: str,
+             spec: dict | None = None) -> str:
+    """The content address of one task (32 hex digits).
+
+    ``extractor`` is the backend's ``name@version``; ``spec`` its suite entry (options such as a
+    parameter file change the numbers, so they are part of the key too).
+    """
     payload = canonical_json({
         "image": image,
         "mask": mask,
@@ -102,6 +107,7 @@ def task_key(image: str, mask: str, settings: str, perturbation: PerturbationSpe
         "perturbation": {"id": perturbation.id, "params": perturbation.params, "seed": None if perturbation.is_none else perturbation.seed},
         "extractor": extractor,
         "convention": convention,
+        "spec": spec or {},
     })
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
