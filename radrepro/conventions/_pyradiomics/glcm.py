@@ -45,39 +45,47 @@ def angle_weights(angles: np.ndarray, spacing_zyx: np.ndarray, norm: str, *, exp
 
 
 def matrices(data: ClassInput) -> np.ndarray:
-    """Normalised GLCMs, shape ``(n_angles, G, G)`` over the G grey levels present."""
+    """Normalised GLCMs in pyradiomics' layout ``(G, G, n_angles)`` over the G grey levels present.
+
+    Built with the same numpy operations on the same memory layout as pyradiomics, so that the
+    normalised matrices are bit-identical (MCC depends on the sign of eigenvalues near 0).
+    """
     s = data.settings
     ang = data.angles()
     ng = data.n_levels
     if len(ang):
-        P = glcm_matrices(data.levels, ang, ng)[0].astype(np.float64)
+        counts = glcm_matrices(data.levels, ang, ng)[0]
     else:
-        P = np.zeros((0, ng, ng))
-    P = drop_empty_levels(P, data.grey_levels, axes=(1, 2))
+        counts = np.zeros((0, ng, ng), dtype=np.int64)
+    P = np.ascontiguousarray(counts.transpose(1, 2, 0), dtype=np.float64)  # (Ng, Ng, A)
+    P = drop_empty_levels(P, data.grey_levels, axes=(0, 1))
     if s.glcm_symmetric:
-        P = P + P.transpose(0, 2, 1)
+        P += np.transpose(P, (1, 0, 2)).copy()
     if s.weighting_norm is not None:
         w = angle_weights(ang, np.array(data.prepared.spacing[::-1]), s.weighting_norm, exponential=True)
-        P = np.sum(P * w[:, None, None], 0, keepdims=True)
-    total = P.sum(axis=(1, 2))
-    if P.shape[0] > 1:
-        keep = total != 0
-        P, total = P[keep], total[keep]
+        P = np.sum(P * w[None, None, :], 2, keepdims=True)
+    total = np.sum(P, (0, 1))
+    if P.shape[2] > 1:
+        keep = np.sum(total[None], 0) != 0
+        P, total = P[:, :, keep], total[keep]
     total[total == 0] = np.nan
-    return P / total[:, None, None]
+    P /= total[None, None, :]
+    return P
 
 
 def compute(data: ClassInput, names=None) -> dict[str, float]:
     """GLCM features (pyradiomics 3.0.1 definitions), averaged over angles."""
-    P = matrices(data)
+    P4 = matrices(data)[None]  # (1, G, G, A) as pyradiomics holds it
+    P = P4[0].transpose(2, 0, 1)  # (A, G, G) view for the vectorised features
     ng = data.n_levels
     gl = data.grey_levels.astype("float")
     i = gl[None, :, None]
     j = gl[None, None, :]
     k_sum = np.arange(2, ng * 2 + 1, dtype="float")
     k_diff = np.arange(0, ng, dtype="float")
-    px = P.sum(2)  # (A, G): marginal over j
-    py = P.sum(1)
+    # marginals summed as pyradiomics sums them (over a non-contiguous axis), as (A, G)
+    px = P4.sum(2, keepdims=True)[0, :, 0, :].T
+    py = P4.sum(1, keepdims=True)[0, 0, :, :].T
     ux = np.sum(i * P, (1, 2))
     uy = np.sum(j * P, (1, 2))
     flat = P.reshape(P.shape[0], -1)
@@ -121,15 +129,19 @@ def compute(data: ClassInput, names=None) -> dict[str, float]:
         return mean(v)
 
     def mcc():
-        if P.shape[1] < 2:
+        # pyradiomics' expression on its layout, for bit-identical Q: eigenvalues near 0 change sign
+        # with the last bit, and the square root of a negative one is NaN (left out of the mean)
+        # or, when another angle made the stack complex, imaginary (real part 0, averaged in)
+        px4 = px.T[None, :, None, :]
+        py4 = py.T[None, None, :, :]
+        Q = (P4[:, :, None, 0, :] * P4[:, None, :, 0, :]) / (px4[:, :, None, 0, :] * py4[:, None, :, 0, :] + EPS)
+        for k in range(1, P4.shape[1]):
+            Q += (P4[:, :, None, k, :] * P4[:, None, :, k, :]) / (px4[:, :, None, 0, :] * py4[:, None, :, k, :] + EPS)
+        eig = np.linalg.eigvals(Q.transpose((0, 3, 1, 2)))
+        eig.sort()
+        if eig.shape[2] < 2:
             return 1.0
-        vals = []
-        for a in range(P.shape[0]):
-            A = P[a] / (px[a][:, None] * py[a][None, :] + EPS)
-            eig = np.linalg.eigvals(A @ P[a].T)
-            eig.sort()
-            vals.append(np.sqrt(eig[-2]))
-        return np.nanmean(np.array(vals)).real
+        return np.nanmean(np.sqrt(eig[:, :, -2]), 1).real[0]
 
     def diff_var():
         avg = np.sum(k_diff[None, :] * p_diff, 1, keepdims=True)
