@@ -28,6 +28,7 @@ EXPECTED = {
     "nsclc-radiomics": ("NSCLC-Radiomics", "nsclc_radiomics", "RTSTRUCT", 422),
     "nsclc-radiomics-interobserver1": ("NSCLC-Radiomics-Interobserver1", "nsclc_radiomics_interobserver1", "RTSTRUCT", 22),
     "lidc-idri": ("LIDC-IDRI", "lidc_idri", "SEG", 875),
+    "nsclc-radiogenomics": ("NSCLC Radiogenomics", "nsclc_radiogenomics", "SEG", 144),
 }
 
 
