@@ -197,11 +197,38 @@ def resample(image: sitk.Image, mask: sitk.Image, settings: Settings) -> tuple[s
     rif.SetOutputOrigin(origin)
     rif.SetOutputPixelType(image.GetPixelID())
     rif.SetInterpolator(_INTERPOLATORS[settings.interpolator])
-    out_image = rif.Execute(image)
+    out_image = rif.Execute(_input_region(image, origin, target, size, mask.GetDirection(), settings.interpolator))
     rif.SetOutputPixelType(mask.GetPixelID())
     rif.SetInterpolator(sitk.sitkNearestNeighbor)
     out_mask = rif.Execute(mask)
     return out_image, out_mask
+
+
+# Input voxels kept beyond the output grid's reach: the cubic B-spline coefficients ITK computes
+# (recursive filters over the whole image) feel a boundary 0.268^d voxels away: below 1e-16 at 28.
+_RESAMPLE_MARGIN = {"cubic": 28, "linear": 2, "nearest": 2}
+
+
+def _input_region(image: sitk.Image, origin, spacing, size, direction, interpolator: str) -> sitk.Image:
+    """The part of ``image`` that the resampling to the given output grid reads, plus a margin.
+
+    Resampling this region gives the same output as resampling the whole image (up to rounding in
+    the cubic B-spline coefficients, ~1e-16), much faster for a small ROI in a large image.
+    """
+    nd = image.GetDimension()
+    d = np.array(direction).reshape(nd, nd)
+    corners = []
+    for corner in np.ndindex(*(2,) * nd):
+        idx = np.array(corner) * (np.array(size) - 1)
+        point = np.array(origin) + d @ (idx * np.array(spacing))
+        corners.append(image.TransformPhysicalPointToContinuousIndex(point.tolist()))
+    corners = np.array(corners)
+    margin = _RESAMPLE_MARGIN[interpolator]
+    lo = np.maximum(np.floor(corners.min(axis=0)).astype(int) - margin, 0)
+    hi = np.minimum(np.ceil(corners.max(axis=0)).astype(int) + margin, np.array(image.GetSize()) - 1)
+    if np.any(hi < lo):
+        return image
+    return sitk.RegionOfInterest(image, (hi - lo + 1).tolist(), lo.tolist())
 
 
 def _same_geometry(image: sitk.Image, mask: sitk.Image, tolerance: float) -> bool:
