@@ -41,7 +41,7 @@ def _print_comparison(comparison) -> None:
         for r in differing.sort_values("max_rel_diff", ascending=False).head(10).itertuples():
             print(f"    {r.extractor_name} {r.feature}: max rel diff {r.max_rel_diff:.3g} ({r.n_beyond} values beyond)")
     for r in comparison.speed.itertuples():
-        print(f"  speed {r.extractor_name}: {r.seconds_median:.4f} s vs {r.baseline_seconds_median:.4f} s per task (x{r.ratio:.2f})")
+        print(f"  speed {r.extractor_name} ({r.convention}): {r.seconds_median:.4f} s vs {r.baseline_seconds_median:.4f} s per task (x{r.ratio:.2f})")
     for r in comparison.stability.itertuples():
         print(f"  {r.metric}: {r.value:.4f} vs {r.other:.4f}")
 

@@ -124,16 +124,18 @@ def _stability_tables(suite: Suite, results: pd.DataFrame):
     if data["perturbation"].nunique() < 2:
         raise SettingsError("stability needs at least two perturbations of each case", "declare [perturbations] chains in the suite")
     tables, summaries, metrics = [], [], {}
-    several = data["extractor"].nunique() > 1
-    for extractor, part in data.groupby("extractor", sort=False, observed=True):
+    several = data[["extractor", "convention"]].drop_duplicates().shape[0] > 1
+    for (extractor, convention), part in data.groupby(["extractor", "convention"], sort=False, observed=True):
         table = mod.stability_table(part)
         table = table.reset_index() if "feature" not in table.columns else table
         summary = mod.family_summary(table)
         summary = summary.reset_index() if "family" not in summary.columns else summary
-        prefix = ("stability", str(extractor).split("@")[0]) if several else ("stability",)
+        prefix = ("stability", str(extractor).split("@")[0], convention) if several else ("stability",)
         for metric, value in _summary_metrics(table, summary).items():
             metrics[_metric_name(*prefix, metric)] = value
+        table.insert(0, "convention", convention)
         table.insert(0, "extractor", extractor)
+        summary.insert(0, "convention", convention)
         summary.insert(0, "extractor", extractor)
         tables.append(table)
         summaries.append(summary)
@@ -209,9 +211,10 @@ def _harmonisation(suite: Suite, results: pd.DataFrame, cases, out_dir: Path, ou
     out.tables["harmonisation"] = diag
     out.artifacts["harmonised"] = write_results(harmonised, out_dir / "harmonised.parquet")
     out.artifacts["harmonisation"] = _write_csv(diag, out_dir / "harmonisation.csv")
-    several = diag["extractor"].nunique() > 1 or diag["perturbation"].nunique() > 1
+    several = diag[["extractor", "convention", "perturbation"]].drop_duplicates().shape[0] > 1
     for _, row in diag.iterrows():
-        prefix = ("harmonisation",) if not several else ("harmonisation", str(row["extractor"]).split("@")[0], row["perturbation"])
+        prefix = ("harmonisation",) if not several else (
+            "harmonisation", str(row["extractor"]).split("@")[0], row["convention"], row["perturbation"])
         for side in ("before", "after"):
             if pd.notna(row[side]):
                 out.metrics[_metric_name(*prefix, row["metric"], side)] = float(row[side])

@@ -84,7 +84,7 @@ def _speed_reasons(speed: pd.DataFrame, ratio: float) -> list[str]:
     reasons = []
     for r in speed.itertuples():
         if pd.notna(r.ratio) and r.ratio > ratio and r.seconds_median - r.baseline_seconds_median > SPEED_FLOOR_SECONDS:
-            reasons.append(f"speed: extractor {r.extractor_name} takes {r.seconds_median:.4f} s per task (median) "
+            reasons.append(f"speed: extractor {r.extractor_name} ({r.convention}) takes {r.seconds_median:.4f} s per task (median) "
                            f"vs {r.baseline_seconds_median:.4f} s in the baseline: x{r.ratio:.2f} > x{ratio:g}")
     return reasons
 

@@ -33,7 +33,7 @@ from radrepro.suites.definition import Suite, build_extractor
 from radrepro.suites.store import PartStore
 from radrepro.suites.tasks import PerturbationSpec, Task, content_digest, execute, task_key
 
-STATUS_TABLE_COLUMNS = {**STATUS_COLUMNS, "key": "string", "source": "string"}
+STATUS_TABLE_COLUMNS = {**STATUS_COLUMNS, "convention": "string", "key": "string", "source": "string"}
 
 
 @dataclass
@@ -160,7 +160,7 @@ def plan_tasks(suite: Suite, cases: list[Case], perturbations: list[Perturbation
 
 def _status(task: Task, pert: PerturbationSpec, extractor, outcome: dict, source: str) -> dict:
     return {
-        "case": task.case_id, "perturbation": pert.id, "extractor": extractor.label,
+        "case": task.case_id, "perturbation": pert.id, "extractor": extractor.label, "convention": extractor.convention,
         "status": outcome["status"], "error": outcome.get("error", ""), "roi_voxels": None,
         "seconds": float(outcome.get("seconds", float("nan"))), "key": task.key, "source": source,
     }

@@ -78,16 +78,18 @@ def feature_summary(diffs: pd.DataFrame) -> pd.DataFrame:
 
 
 def task_seconds(results: pd.DataFrame) -> pd.DataFrame:
-    """One row per extraction task: extractor name, case, perturbation, seconds."""
-    df = results[["extractor", "case", "perturbation", "seconds"]].copy()
+    """One row per extraction task: extractor name, convention, case, perturbation, seconds."""
+    df = results[["extractor", "convention", "case", "perturbation", "seconds"]].copy()
     df["extractor_name"] = df["extractor"].astype(str).str.split("@").str[0]
-    return df.drop_duplicates(["extractor", "case", "perturbation"])
+    df["convention"] = df["convention"].astype(str)
+    return df.drop_duplicates(["extractor", "convention", "case", "perturbation"])
 
 
 def speed_table(current: pd.DataFrame, baseline: pd.DataFrame) -> pd.DataFrame:
-    """Per extractor name: median seconds per task now and in the baseline, and their ratio."""
-    a = task_seconds(current).groupby("extractor_name")["seconds"].median().rename("seconds_median")
-    b = task_seconds(baseline).groupby("extractor_name")["seconds"].median().rename("baseline_seconds_median")
+    """Per extractor name and convention: median seconds per task now and in the baseline, and their ratio."""
+    keys = ["extractor_name", "convention"]
+    a = task_seconds(current).groupby(keys)["seconds"].median().rename("seconds_median")
+    b = task_seconds(baseline).groupby(keys)["seconds"].median().rename("baseline_seconds_median")
     out = pd.concat([a, b], axis=1)
     out["ratio"] = out["seconds_median"] / out["baseline_seconds_median"]
-    return out.reset_index().rename(columns={"index": "extractor_name"})
+    return out.reset_index()

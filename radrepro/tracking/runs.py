@@ -14,7 +14,7 @@ A suite run logs to the experiment ``radrepro-<suite>``:
   timings, IBSI match counts, stability summaries, ComBat diagnostics, model scores); artifacts
   ``results.parquet``, ``status.parquet``, analysis tables, the suite file, ``provenance.json``,
   ``environment.txt``, ``gate.txt``;
-- one nested run per extractor: its label, convention and speed metrics.
+- one nested run per extractor entry (label and convention): its speed metrics.
 """
 
 from __future__ import annotations
@@ -75,10 +75,10 @@ def _quiet_mlflow() -> None:
 # -- logging a suite run --------------------------------------------------------------------------
 
 
-def _extractor_metrics(status: pd.DataFrame, results: pd.DataFrame, label: str) -> dict[str, float]:
-    st = status[status["extractor"] == label]
+def _extractor_metrics(status: pd.DataFrame, results: pd.DataFrame, label: str, convention: str) -> dict[str, float]:
+    st = status[(status["extractor"] == label) & (status["convention"] == convention)]
     ok = st[st["status"] == "ok"]["seconds"].astype(float)
-    n_values = int((results["extractor"] == label).sum())
+    n_values = int(((results["extractor"] == label) & (results["convention"] == convention)).sum())
     return {
         "tasks": len(st),
         "tasks_failed": int((st["status"] == "failed").sum()),
@@ -131,12 +131,13 @@ def log_suite_run(*, suite, uri: str, runs_dir: Path, cards: list[str], metrics:
         mlflow.log_metrics(finite)
         for path in [*artifacts.values(), suite.path, prov_path, env_path]:
             mlflow.log_artifact(str(path))
-        for label in dict.fromkeys(status["extractor"].astype(str)):
-            convention = results.loc[results["extractor"] == label, "convention"]
-            with mlflow.start_run(experiment_id=experiment_id, run_name=label, nested=True):
-                mlflow.log_params({"extractor": label, "convention": str(convention.iloc[0]) if len(convention) else "",
+        pairs = dict.fromkeys(zip(status["extractor"].astype(str), status["convention"].astype(str)))
+        for label, convention in pairs:
+            with mlflow.start_run(experiment_id=experiment_id, run_name=f"{label} ({convention})", nested=True):
+                mlflow.log_params({"extractor": label, "convention": convention,
                                    "settings_digest": suite.settings.digest(), "suite": suite.name})
-                mlflow.log_metrics({k: v for k, v in _extractor_metrics(status, results, label).items() if pd.notna(v)})
+                metrics_one = _extractor_metrics(status, results, label, convention)
+                mlflow.log_metrics({k: v for k, v in metrics_one.items() if pd.notna(v)})
         return run.info.run_id
 
 
