@@ -361,3 +361,14 @@ def test_cli_extract_with_pyradiomics_params(cropped, live, tmp_path):
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(out).set_index("feature")["value"]
     _assert_same(table, live("lung2", "bspline_2mm"), 1e-12, "CLI lung2")
+
+
+def test_2d_image_like_pyradiomics(pyradiomics_data):
+    """A 2D image and mask: pyradiomics computes shape2D and in-plane textures, no 3D shape."""
+    img = sitk.ReadImage(str(pyradiomics_data / "data" / "breast1_image.nrrd"))[:, :, 9]
+    msk = sitk.ReadImage(str(pyradiomics_data / "data" / "breast1_label.nrrd"))[:, :, 9]
+    cfg = _config({"binWidth": 10}, None)
+    ref = _pyradiomics(img, msk, {**cfg})
+    ours = radrepro.extract(img, msk, cfg, convention="pyradiomics")
+    assert sum(k.startswith("original_shape2D_") for k in ref) == 9 and not any("_shape_" in k for k in ref)
+    _assert_same(ours, ref, 1e-9, "breast1 slice 9 (2D)")

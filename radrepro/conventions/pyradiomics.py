@@ -22,7 +22,8 @@ Feature set: ``settings.families`` / ``settings.features`` as a pyradiomics ``fe
 gives them (a class with no list: its enabled features; a list may name deprecated features that
 pyradiomics still computes, e.g. ``StandardDeviation``); without them, pyradiomics' default set
 (every class but ``shape2D``, deprecated features left out). ``shape2D`` needs ``force2D`` and a mask
-one voxel thick along ``force2Ddimension``.
+one voxel thick along ``force2Ddimension``. A 2D image and mask are taken as pyradiomics takes them:
+no ``shape`` class, ``shape2D`` of the plane (in the default set too), in-plane textures.
 """
 
 from __future__ import annotations
@@ -129,10 +130,10 @@ def load_pair(image: Any, mask: Any, settings: Settings) -> tuple[sitk.Image, si
             f"image {describe(image)} has {img.GetNumberOfComponentsPerPixel()} components per voxel",
             "use a single-channel (scalar) image",
         )
-    if img.GetDimension() != 3 or msk.GetDimension() != 3:
+    if img.GetDimension() not in (2, 3) or msk.GetDimension() != img.GetDimension():
         raise InputError(
-            f"image and mask must be 3D (got {img.GetDimension()}D and {msk.GetDimension()}D)",
-            "store a 2D image as a volume of one slice",
+            f"image and mask must both be 3D or both 2D (got {img.GetDimension()}D and {msk.GetDimension()}D)",
+            "use a mask drawn on this image",
         )
     return img, processing.get_mask(msk, settings.label, describe(mask))
 
@@ -156,6 +157,19 @@ def extract(image: sitk.Image, mask: sitk.Image, settings: Settings) -> dict[str
     """
     _check_image_types(settings)
     classes = selected_classes(settings)
+    two_d = image.GetDimension() == 2
+    if two_d:
+        # pyradiomics on 2D input: no 3D shape, shape2D of the image plane, in-plane textures
+        if settings.spacing is not None:
+            raise SettingsError(
+                "resampling a 2D image is not supported by the pyradiomics convention",
+                "store it as a volume of one slice, with a 0 for the slice spacing",
+            )
+        image, mask = sitk.JoinSeries(image), sitk.JoinSeries(mask)
+        settings = settings.replace(force_2d_dimension=0)
+        classes.pop("shape", None)
+        if settings.feature_selection is None and settings.families is None:
+            classes["shape2D"] = None
     if mask.GetPixelID() not in processing._INTEGER_TYPES:
         mask = processing.get_mask(mask, settings.label, "<mask>")
     prepared, full_image, texture_mask, crop = processing.prepare_with_image(image, mask, settings)
@@ -164,7 +178,7 @@ def extract(image: sitk.Image, mask: sitk.Image, settings: Settings) -> dict[str
     order = [c for c in SHAPE_CLASSES if c in classes] + [c for c in CLASSES if c in classes and c not in SHAPE_CLASSES]
     types = settings.image_type_params
     for cls in order:
-        if cls == "shape2D" and not _shape2d_possible(prepared, settings):
+        if cls == "shape2D" and not two_d and not _shape2d_possible(prepared, settings):
             continue
         if cls not in SHAPE_CLASSES and "Original" not in types:
             continue
