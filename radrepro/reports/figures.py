@@ -134,6 +134,8 @@ def _variant_label(row: pd.Series, varying: list[str]) -> str:
     parts = []
     for c in varying:
         v = str(row[c])
+        if c == "harmonisation" and "harmonisation" in row.index and len(varying) > 1:
+            continue  # shown by colour
         if c == "extractor":
             v = v.split("@")[0]
         if c == "features" and v.startswith("stable"):
@@ -151,9 +153,13 @@ def auc_comparison(table: pd.DataFrame):
     with plt.rc_context(STYLE):
         y = np.arange(len(t))
         colours = {"none": "tab:grey", "ComBat in fold": "tab:blue", "ComBat on all data (leaky)": "tab:red"}
-        c = [colours.get(h, "tab:blue") for h in t.get("harmonisation", pd.Series(["none"] * len(t)))]
-        ax.errorbar(t["auc"], y, xerr=[t["auc"] - t["auc_low"], t["auc_high"] - t["auc"]], fmt="none", ecolor=c, elinewidth=1, capsize=1.5)
-        ax.scatter(t["auc"], y, c=c, s=10, zorder=3)
+        harm = t["harmonisation"] if "harmonisation" in t.columns else pd.Series(["none"] * len(t))
+        for h in pd.unique(harm):
+            m = (harm == h).to_numpy()
+            ax.errorbar(t["auc"][m], y[m], xerr=[(t["auc"] - t["auc_low"])[m], (t["auc_high"] - t["auc"])[m]], fmt="o", ms=3,
+                        color=colours.get(h, "tab:blue"), elinewidth=1, capsize=1.5, label=_variant_label(pd.Series({"h": h}), ["h"]))
+        if harm.nunique() > 1:
+            ax.legend(frameon=False, loc="lower left", fontsize=6)
         ax.axvline(0.5, color="grey", lw=0.6, ls="--")
         ax.set_yticks(y, [_variant_label(r, varying) for _, r in t.iterrows()])
         ax.invert_yaxis()
