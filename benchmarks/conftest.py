@@ -28,7 +28,6 @@ for _var in THREAD_VARS:
     os.environ[_var] = "1"
 
 import importlib.metadata  # noqa: E402
-import importlib.util  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -126,10 +125,6 @@ def ibsi_data() -> Path:
     if not (path / ibsi1.IMAGES["A"][0]).is_file():
         pytest.skip(f"IBSI data not found at {path}; run `radrepro datasets fetch ibsi-1-phantoms` or set RADREPRO_SHARED_DATA")
     return path
-
-
-def installed(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
 
 
 def _cpu_model() -> str:

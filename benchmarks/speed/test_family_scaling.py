@@ -8,7 +8,8 @@ fixed bin number ``n`` for texture and the intensity histogram, IVH with ``n`` b
 ROI outside the timing. Texture families use 3D aggregation (``texture_dims = 3D``, the default).
 
 Morphology, local intensity and statistics do not read grey levels: they run at every size with
-32 levels only. The 1e6-voxel x 256-level points carry the marker ``large`` (deselect with
+32 levels only. The 1e6-voxel x 256-level points and the 1e6-voxel points of morphology and local
+intensity (seconds per call; one measured round) carry the marker ``large`` (deselect with
 ``-m "not large"``). ``benchmarks/summary.py`` fits the log-log slope of the median time against the
 ROI's voxel count per family and grey-level count (1 = linear).
 
@@ -29,6 +30,7 @@ from radrepro.registry import FAMILIES, family_module
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
 LEVELS = (16, 32, 64, 256)
 LEVEL_FREE = ("morph", "loc", "stat")  # families that never read the discretised levels
+SLOW_AT_1E6 = ("morph", "loc")  # seconds per call at 1e6 voxels: marked large with the 256-level points
 AXES = (0.8, 1.0, 1.25)  # semi-axis ratios (z, y, x); their product is 1
 
 
@@ -39,7 +41,8 @@ def _points():
             for fam in FAMILIES:
                 if fam in LEVEL_FREE and levels != 32:
                     continue
-                marks = [pytest.mark.large] if (size == SIZES[-1] and levels == LEVELS[-1]) else []
+                large = size == SIZES[-1] and (levels == LEVELS[-1] or fam in SLOW_AT_1E6)
+                marks = [pytest.mark.large] if large else []
                 out.append(pytest.param(fam, size, levels, marks=marks, id=f"{fam}-{size:.0e}-{levels}".replace("+0", "")))
     return out
 
@@ -79,12 +82,12 @@ def synthetic_roi(voxels: int, levels: int):
 def test_family_kernel(benchmark, record, rounds, family, size, levels):
     roi = synthetic_roi(size, levels)
     module = family_module(family)
-    module.compute(roi)  # compile / load the JIT cache outside the timing
-    n = rounds(3 if size >= 1_000_000 else 5 if size >= 100_000 else 10)
+    n = rounds(1 if family in SLOW_AT_1E6 and size >= 1_000_000 else 3 if size >= 1_000_000 else 5 if size >= 100_000 else 10)
     benchmark.group = f"family scaling: {family}"
     record(kind="family_scaling", family=family, target_voxels=size, levels=levels,
            roi_voxels=int(roi.int_mask.sum()), box_voxels=int(roi.image.size), n_levels=int(roi.n_levels),
            settings={"discretisation": "fbn", "bin_count": levels, "ivh_discretisation": "fbn",
                      "ivh_bin_count": levels, "texture_dims": "3D", "spacing_mm": [1.0, 1.0, 1.0]})
+    # the warm-up round compiles (or loads from the cache) every kernel, outside the timing
     values = benchmark.pedantic(module.compute, args=(roi,), rounds=n, iterations=1, warmup_rounds=1)
     assert values and any(np.isfinite(v) for v in values.values())

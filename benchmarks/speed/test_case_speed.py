@@ -1,0 +1,155 @@
+"""Whole-case extraction: radrepro (IBSI and pyradiomics conventions) against pyradiomics 3.0.1 and peers.
+
+Issue 10. Cases: pyradiomics' lung2, lung1 and brain1 (image + label NRRD) and the IBSI 1 CT
+phantom. Comparable settings for every extractor: the Original image only, fixed bin width 25, no
+resampling, no re-segmentation, 3D texture, pyradiomics' ``additionalInfo`` off (radrepro's
+defaults are these). Images are read with SimpleITK once, before any timing: what is timed is the
+extraction from two in-memory SimpleITK images (pyradiomics: ``RadiomicsFeatureExtractor.execute``
+with the extractor built beforehand). Everything runs single-threaded (benchmarks/conftest.py).
+
+- ``test_case_extraction``: the whole feature set of each extractor (radrepro IBSI convention: all
+  11 families, 215 features; pyradiomics convention and pyradiomics: its default 107 features).
+- ``test_class_extraction``: one pyradiomics feature class at a time (shape, firstorder, glcm, glrlm,
+  glszm, gldm, ngtdm), the whole pipeline for that class, in pyradiomics and in radrepro's
+  pyradiomics convention: the per-family ratios of ``benchmarks/summary.py``.
+- Peers (marker ``peers``): MIRP and Nyxus through radrepro's optional backends
+  (``pip install radrepro[peers]``); flash-radiomics and fastrad are skipped with a note unless
+  installed. Their backends hand files to the peer, so their figures include writing and reading
+  two NIfTI files (``extra_info['peer_seconds']`` is the peer's own call).
+
+Run with ``.venv/bin/python -m pytest benchmarks/speed/test_case_speed.py --benchmark-only``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+from radrepro.settings import Settings
+
+CASES = ("lung2", "lung1", "brain1", "ibsi_ct")
+SETTINGS = Settings()  # Original image, fixed bin width 25, no resampling, 3D texture
+PYRADIOMICS_CLASSES = ("shape", "firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm")
+EXTRACTORS = ("radrepro-ibsi", "radrepro-pyradiomics", "pyradiomics")
+PEERS = {  # name -> (module to find, how to run it)
+    "mirp": ("mirp", "backend"),
+    "nyxus": ("nyxus", "backend"),
+    "flash-radiomics": ("flash_radiomics", None),
+    "fastrad": ("fastrad", None),
+}
+ROUNDS = {"radrepro-ibsi": 5, "radrepro-pyradiomics": 10, "pyradiomics": 5, "mirp": 1, "nyxus": 3}
+
+
+@pytest.fixture(scope="module")
+def images(pyradiomics_data, ibsi_data):
+    """case -> (image, mask, description) as SimpleITK images, read once, outside every timing."""
+    import SimpleITK as sitk
+
+    from radrepro.ibsi import ibsi1
+
+    out = {}
+    for case in CASES:
+        if case == "ibsi_ct":
+            img_path, msk_path = (ibsi_data / p for p in ibsi1.IMAGES["A"])
+        else:
+            img_path, msk_path = pyradiomics_data / f"{case}_image.nrrd", pyradiomics_data / f"{case}_label.nrrd"
+        img, msk = sitk.ReadImage(str(img_path)), sitk.ReadImage(str(msk_path))
+        out[case] = (img, msk, {
+            "case": case, "image": img_path.name, "image_size": list(img.GetSize()),
+            "spacing_mm": [round(s, 4) for s in img.GetSpacing()],
+            "roi_voxels": int(np.count_nonzero(sitk.GetArrayViewFromImage(msk) == SETTINGS.label)),
+        })
+    return out
+
+
+def pyradiomics_parameters(families: tuple[str, ...] | None = None) -> dict:
+    """pyradiomics' parameters for :data:`SETTINGS` (``additionalInfo`` off), optionally one class."""
+    from radrepro.extractors.pyradiomics_backend import pyradiomics_params
+
+    params = pyradiomics_params(SETTINGS if families is None else SETTINGS.replace(families=families))
+    params["setting"]["additionalInfo"] = False
+    return params
+
+
+def _runner(extractor: str, img, msk, families: tuple[str, ...] | None = None):
+    """A no-argument callable extracting ``img``/``msk`` with ``extractor``, and its settings record."""
+    if extractor.startswith("radrepro-"):
+        from radrepro.engine import extract
+
+        convention = extractor.split("-", 1)[1]
+        settings = SETTINGS if families is None else SETTINGS.replace(families=families)
+        return (lambda: extract(img, msk, settings, convention=convention)), settings.to_dict()
+    if extractor == "pyradiomics":
+        from radrepro.extractors.pyradiomics_backend import _build_extractor, quiet_pyradiomics
+
+        params = pyradiomics_parameters(families)
+        with quiet_pyradiomics():
+            ex = _build_extractor(params)
+
+        def run():
+            with quiet_pyradiomics():
+                return ex.execute(img, msk, label=SETTINGS.label)
+
+        return run, params
+    raise ValueError(extractor)
+
+
+def _count(result) -> int:
+    return sum(1 for k in result.keys() if not str(k).startswith("diagnostics_"))
+
+
+@pytest.mark.parametrize("extractor", EXTRACTORS)
+@pytest.mark.parametrize("case", CASES)
+def test_case_extraction(benchmark, record, rounds, images, case, extractor):
+    img, msk, info = images[case]
+    run, settings = _runner(extractor, img, msk)
+    benchmark.group = f"case {case}"
+    record(kind="case", extractor=extractor, settings=settings, **info)
+    result = benchmark.pedantic(run, rounds=rounds(ROUNDS[extractor]), iterations=1, warmup_rounds=1)
+    benchmark.extra_info["n_features"] = _count(result)
+    assert _count(result) >= 100
+
+
+@pytest.mark.parametrize("extractor", ["radrepro-pyradiomics", "pyradiomics"])
+@pytest.mark.parametrize("cls", PYRADIOMICS_CLASSES)
+@pytest.mark.parametrize("case", CASES)
+def test_class_extraction(benchmark, record, rounds, images, case, cls, extractor):
+    img, msk, info = images[case]
+    run, settings = _runner(extractor, img, msk, families=(cls,))
+    benchmark.group = f"class {cls}, case {case}"
+    record(kind="class", extractor=extractor, family=cls, settings=settings, **info)
+    result = benchmark.pedantic(run, rounds=rounds(3 if extractor == "pyradiomics" else 5), iterations=1, warmup_rounds=1)
+    benchmark.extra_info["n_features"] = _count(result)
+    assert _count(result) > 0
+
+
+@pytest.mark.peers
+@pytest.mark.parametrize("peer", list(PEERS))
+@pytest.mark.parametrize("case", CASES)
+def test_peer_extraction(benchmark, record, rounds, images, case, peer):
+    module, how = PEERS[peer]
+    if importlib.util.find_spec(module) is None:
+        pytest.skip(f"{peer} is not installed (optional peer; never part of the default install)")
+    if how is None:
+        pytest.skip(f"{peer} is installed but radrepro has no backend for it yet")
+    from radrepro.case import Case
+    from radrepro.extractors import get_extractor
+
+    img, msk, info = images[case]
+    backend = get_extractor(peer)
+    case_obj = Case(case, img, msk)
+    seconds = []
+
+    def run():
+        out = backend.extract(case_obj, SETTINGS)
+        seconds.append(out.attrs.get("seconds"))
+        return out
+
+    benchmark.group = f"case {case}"
+    record(kind="case", extractor=peer, settings=SETTINGS.to_dict(), peer_version=backend.version, **info)
+    result = benchmark.pedantic(run, rounds=rounds(ROUNDS[peer]), iterations=1, warmup_rounds=1)
+    benchmark.extra_info["n_features"] = int(result.notna().sum())
+    benchmark.extra_info["peer_seconds"] = seconds[1:]
+    assert result.notna().sum() > 0
