@@ -236,3 +236,19 @@ def test_loso_rejects_a_single_site(cohort):
     X, y = model_frame(results, meta)
     with pytest.raises(InputError, match="two sites"):
         evaluate_loso(build_pipeline(), X, y, ["A"] * len(X))
+
+
+def test_suite_step_finds_stable_features_from_the_runs_perturbations():
+    from radrepro.models import suite_step
+
+    X, y = _toy(n=60, n_feat=6, seed=2)
+    noisy = X.copy()
+    rng = np.random.default_rng(0)
+    noisy[["f03", "f04", "f05"]] += rng.normal(0, 5, (len(X), 3))  # unstable under the perturbation
+    results = pd.concat([_as_long(X), _as_long(noisy).assign(perturbation="noise")], ignore_index=True)
+    meta = pd.DataFrame({"case": X.index, "site": X["site"], "label": y})
+    table, metrics = suite_step(results, meta, threshold=0.5, k=2, n_repeats=1, n_boot=100, validations=("cv",), harmonisations=(NONE,))
+    assert list(table["features"]) == ["all", "stable (ICC low > 0.50)"]
+    assert table["n_features"].tolist() == [6, 3]
+    assert set(metrics) == {"auc.all.none.cv.logistic", "auc_low.all.none.cv.logistic", "auc_high.all.none.cv.logistic",
+                            "auc.stable.none.cv.logistic", "auc_low.stable.none.cv.logistic", "auc_high.stable.none.cv.logistic"}

@@ -14,7 +14,7 @@ per (extractor, features, harmonisation, validation, classifier). Harmonisation 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -199,8 +199,8 @@ def compare_models(
     results, metadata
         Long results table and one row of metadata per case (``label`` and ``site`` columns).
     stability
-        Stability table, Series of ICC lower bounds or set of names (see :func:`stable_features`);
-        ``None`` gives only the raw (all-features) rows.
+        Stability table, Series of ICC lower bounds or set of names (see :func:`stable_features`),
+        or a mapping extractor -> one of those; ``None`` gives only the raw (all-features) rows.
     threshold
         ICC lower-bound threshold for the stable-only rows.
     classifiers, harmonisations, validations
@@ -220,12 +220,13 @@ def compare_models(
         the in-fold AUC of the same variant.
     """
     res = check_results(results)
-    stable = None if stability is None else stable_features(stability, threshold=threshold)
-    feature_sets = [("all", None)] + ([("stable (ICC low > %.2f)" % threshold, stable)] if stable is not None else [])
     rows = []
     for extractor, perturbation in [(e, p) for e in pd.unique(res["extractor"]) for p in perturbations]:
         if not ((res["extractor"] == extractor) & (res["perturbation"] == perturbation)).any():
             continue
+        chosen = stability.get(extractor) if isinstance(stability, Mapping) else stability
+        stable = None if chosen is None else stable_features(chosen, threshold=threshold)
+        feature_sets = [("all", None)] + ([("stable (ICC low > %.2f)" % threshold, stable)] if stable is not None else [])
         X, y = model_frame(res, metadata, label=label, site=site, extractor=extractor, perturbation=perturbation)
         n_sites = X[site].nunique()
         for fname, fset in feature_sets:
@@ -268,10 +269,14 @@ def suite_step(results: pd.DataFrame, metadata: pd.DataFrame, **options: Any) ->
     """The models step of a suite: :func:`compare_models` and the metrics a run logs.
 
     ``options`` go to :func:`compare_models` (``label``, ``site``, ``classifiers``, ``n_repeats``,
-    ...); ``stability`` may be a stability table. Metrics are named
+    ``threshold``, ...). ``stability`` defaults to ``auto``: per extractor, the ICC(A,1) lower bounds of
+    :func:`radrepro.stability.stability_table` over the run's perturbations (no stable-only rows
+    when the run has no perturbations). Metrics are named
     ``auc.<extractor>.<features>.<harmonisation>.<validation>.<classifier>`` (and ``auc_low``,
     ``auc_high``, ``optimism`` likewise), with ``features`` ``all`` or ``stable``.
     """
+    if options.get("stability", "auto") == "auto":
+        options["stability"] = _stability_from_results(results)
     table = compare_models(results, metadata, **options)
     several = table["extractor"].nunique() > 1 or table["perturbation"].nunique() > 1
     metrics: dict[str, float] = {}
@@ -283,3 +288,22 @@ def suite_step(results: pd.DataFrame, metadata: pd.DataFrame, **options: Any) ->
             if pd.notna(row[col]):
                 metrics[".".join([col, *parts])] = float(row[col])
     return table, metrics
+
+
+def _stability_from_results(results: pd.DataFrame) -> dict[str, pd.Series] | None:
+    """ICC(A,1) lower bound per feature for each extractor, when the results hold repeated measurements."""
+    res = check_results(results)
+    if res.empty or res.groupby("case", observed=True)["perturbation"].nunique().max() < 2:
+        return None
+    try:
+        from radrepro.stability import stability_table
+    except ImportError:
+        return None
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for extractor in pd.unique(res["extractor"]):
+            table = stability_table(res, extractor=extractor)
+            table = table.set_index("feature") if "feature" in table.columns else table
+            out[extractor] = table["icc_a_1_low"]
+    return out

@@ -23,6 +23,13 @@ STYLE = {
     "svg.fonttype": "none",
 }
 SITE_COLOURS = plt.get_cmap("tab10").colors
+# the usual abbreviations, so that family names fit a column-wide figure
+FAMILY_LABELS = {
+    "Grey level co-occurrence matrix": "GLCM", "Grey level run length matrix": "GLRLM", "Grey level size zone matrix": "GLSZM",
+    "Grey level distance zone matrix": "GLDZM", "Neighbourhood grey tone difference matrix": "NGTDM",
+    "Neighbouring grey level dependence matrix": "NGLDM", "Intensity-based statistics": "Intensity statistics",
+    "Intensity-volume histogram": "Intensity-volume hist.",
+}
 
 
 def _figure(height: float, ncols: int = 1, nrows: int = 1, width: float = COLUMN_WIDTH, **kw):
@@ -59,7 +66,7 @@ def icc_by_family(frame: pd.DataFrame, icc_name: str = "ICC"):
             ax.scatter(d, i + rng.uniform(-0.18, 0.18, d.size), s=4, alpha=0.5, color="tab:blue", linewidths=0)
         for bound in (0.5, 0.75, 0.9):
             ax.axvline(bound, color="grey", lw=0.6, ls="--")
-        ax.set_yticks(range(1, len(fams) + 1), [_short(f, 28) for f in fams])
+        ax.set_yticks(range(1, len(fams) + 1), [_short(FAMILY_LABELS.get(f, f), 24) for f in fams])
         ax.invert_yaxis()
         ax.set_xlabel(f"{icc_name} (dimensionless)")
         ax.set_xlim(min(-0.05, float(np.nanmin(frame["icc"].clip(-0.2)))) if len(frame) else 0, 1.0)
@@ -114,7 +121,7 @@ def combat_by_site(results: pd.DataFrame, harmonised: pd.DataFrame, site: pd.Ser
 
 
 def _unit(feature: str) -> str:
-    """Unit of a feature's value where the IBSI family fixes it, else 'feature units'."""
+    """Unit of a feature's value where the IBSI family fixes it, else 'a.u.' (arbitrary units)."""
     f = str(feature)
     if f.startswith(("stat_mean", "stat_median", "stat_min", "stat_max", "stat_p10", "stat_p90", "stat_range", "stat_iqr",
                      "stat_mad", "stat_rmad", "stat_medad", "stat_rms", "loc_peak")):
@@ -125,7 +132,7 @@ def _unit(feature: str) -> str:
         return "mm³"
     if f.startswith("morph_area"):
         return "mm²"
-    return "feature units"
+    return "a.u."
 
 
 def _variant_label(row: pd.Series, varying: list[str]) -> str:
@@ -176,9 +183,14 @@ def speed_vs_roi(frame: pd.DataFrame):
         for (name, g), colour in zip(groups, SITE_COLOURS):
             g = g[g["roi"] > 0]
             ax.scatter(g["roi"], g["seconds"], s=8, alpha=0.7, color=colour, label=str(name), linewidths=0)
+        from matplotlib.ticker import NullFormatter
+
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel(frame.attrs.get("roi_unit", "ROI voxels"))
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_minor_formatter(NullFormatter())
+        unit = frame.attrs.get("roi_unit", "ROI voxels")
+        ax.set_xlabel("ROI size (voxels)" if unit == "ROI voxels" else unit)
         ax.set_ylabel("time per case (s)")
         ax.legend(frameon=False, loc="best")
     return fig
