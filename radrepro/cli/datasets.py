@@ -42,7 +42,8 @@ def add_parser(sub) -> None:
     fp.add_argument("--base-url", default=None,
                     help="TCIA API base URL (default: TCIA's NBIA v4 API, or $RADREPRO_TCIA_URL)")
     fp.add_argument("--mirror", default=None,
-                    help="IBSI: fetch https://HOST/PATH from MIRROR/HOST/PATH (a local copy; sha256 still checked)")
+                    help="IBSI files, molecular tables: fetch https://HOST/PATH from MIRROR/HOST/PATH "
+                    "(a local copy; sha256 still checked)")
     fp.add_argument("--full-check", action="store_true",
                     help="re-hash cached files (sha256) and fetch corrupt ones again (default: check sizes)")
     fp.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -107,12 +108,13 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.markup import escape
 
     card = _card(args.name)
     d = card.data
     c = Console(highlight=False)
     c.print(f"[bold]{card.name}[/bold]: {card.title}  ({card.kind})")
-    c.print(" ".join(d.get("description", "").split()))
+    c.print(escape(" ".join(d.get("description", "").split())))
     for key, label in (("collection", "TCIA collection"), ("modality", "modality"), ("doi", "DOI"),
                        ("source_url", "source"), ("licence", "licence")):
         if d.get(key):
@@ -128,7 +130,7 @@ def run_show(args: argparse.Namespace) -> int:
         c.print("pairing: " + pairing["kind"] + (f" (groups: {', '.join(pairing.get('group', []))}; members differ by "
                                                   f"{pairing['member']})" if pairing.get("member") else ""))
     for k, v in d.get("labels", {}).items():
-        c.print(f"  label {k}: {v}")
+        c.print(escape(f"  label {k}: {v}"))
     if card.kind == "tcia":
         s = card.series()
         by = s.groupby("Modality").agg(series=("SeriesInstanceUID", "size"), images=("image_count", "sum"),
@@ -137,6 +139,13 @@ def run_show(args: argparse.Namespace) -> int:
         c.print(f"series: {len(s)} pinned ({s['PatientID'].nunique()} subjects) in {d['series']['file']}: " + "; ".join(parts))
         c.print(f"series list made with {d['series']['made_with']}; query:")
         c.print(d["series"]["query"].strip())
+        mol = d.get("molecular")
+        if mol:
+            sha = mol.get("sha256", "trust-on-first-use")
+            c.print(f"molecular table: {mol['file']} ({mol['licence']}) from {mol['url']}, sha256 "
+                    + ("recorded at the first fetch (trust on first use)" if sha == "trust-on-first-use" else sha))
+            c.print(f"  joined by {mol['id_column']} = {mol.get('joins', 'PatientID')}; variables: "
+                    + ", ".join(f"{v['name']} ({v['column']})" for v in mol["variables"]))
     elif card.kind == "ibsi":
         total = sum(f["size"] for f in d["files"])
         c.print(f"files: {len(d['files'])} pinned by sha256 ({total / 1e6:.1f} MB), cases: "
@@ -189,6 +198,14 @@ def run_convert(args: argparse.Namespace) -> int:
     for r in failed.itertuples():
         print(f"failed: {r.subject} ({r.segmentation_series}): {r.error}")
     print(f"{card.name}: {ok} cases converted, {len(failed)} failed; table {card_dir(card, args.dest) / CASES}")
+    mol = table.attrs.get("molecular")
+    if mol:
+        from radrepro.datasets.molecular import PROBLEMS
+
+        print(f"{card.name}: molecular table {mol['path']} ({mol['cases']} cases; "
+              f"{mol['subjects_without_case']} subjects of the published table have no case)"
+              + (f"; {mol['problems']} value(s) could not be coded or are absent, listed in "
+                 f"{mol['path'].with_name(PROBLEMS)}" if mol["problems"] else ""))
     return 0 if ok else 1
 
 

@@ -160,6 +160,10 @@ def validate_card(card: Card) -> None:
             re.compile(pairing["pattern"])
         except re.error as exc:
             raise _invalid(card, f"[pairing] pattern does not compile ({exc})", "fix the regular expression") from exc
+    if "molecular" in d:
+        from radrepro.datasets.molecular import validate_molecular
+
+        validate_molecular(card)
 
 
 @cache

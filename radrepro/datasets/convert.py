@@ -7,8 +7,12 @@ the data set's cache folder::
     nifti/images/<PatientID>_<SeriesNumber>_<uid8>.nii.gz   one per image series
     nifti/masks/<case id>.nii.gz                            one per case
     cases.csv                                               id, image, mask, roi, subject, scanner, ...
+    molecular.csv                                           case, site, mol_*, clin_* (cards with [molecular])
 
-(paths in ``cases.csv`` are relative to that folder, so the cache can move).
+(paths in ``cases.csv`` are relative to that folder, so the cache can move). A card with a
+``[molecular]`` table also gets ``molecular.csv``, keyed by the same case ids
+(:mod:`radrepro.datasets.molecular`), and :func:`load_converted` puts its variables in each case's
+metadata.
 
 A case that cannot be converted (localiser, uneven slices, no matching ROI, unreadable file, ...)
 is a row with ``status = failed`` and a one-line ``error``; the others go on. Case ids are the
@@ -111,7 +115,9 @@ def _referenced_image(seg_row, uid_ref: str | None, images: pd.DataFrame) -> str
 def convert(card: Card, dest: str | Path | None = None, *, limit: int | None = None) -> pd.DataFrame:
     """Convert the cached DICOM of a TCIA card into NIfTI pairs and write ``cases.csv``.
 
-    Returns the cases table (failed cases included, with ``status`` and ``error``).
+    Returns the cases table (failed cases included, with ``status`` and ``error``). For a card with
+    a ``[molecular]`` table, ``molecular.csv`` is written too and the table's ``attrs["molecular"]``
+    says how many cases and problems it has (:func:`radrepro.datasets.molecular.write_molecular`).
     """
     if card.kind != "tcia":
         raise InputError(f"data set '{card.name}' is {card.kind}: nothing to convert",
@@ -146,6 +152,10 @@ def convert(card: Card, dest: str | Path | None = None, *, limit: int | None = N
     tmp = root / (".tmp-" + CASES)
     table.to_csv(tmp, index=False)
     os.replace(tmp, root / CASES)
+    if "molecular" in card.data:
+        from radrepro.datasets.molecular import write_molecular
+
+        table.attrs["molecular"] = write_molecular(card, root, table, subject)
     return table
 
 
@@ -232,7 +242,8 @@ def _assign_ids(table: pd.DataFrame, pairing: dict, root: Path) -> pd.DataFrame:
 
 
 def load_converted(card: Card, dest: str | Path | None = None) -> list[Case]:
-    """Cases of a converted TCIA data set (rows of ``cases.csv`` with status ok)."""
+    """Cases of a converted TCIA data set (rows of ``cases.csv`` with status ok); the coded
+    variables of ``molecular.csv``, when there is one, join each case's metadata (missing ones left out)."""
     path = card_dir(card, dest) / CASES
     if not path.is_file():
         raise DataUnavailableError(f"data set '{card.name}' is not converted ({path} is missing)",
@@ -241,6 +252,13 @@ def load_converted(card: Card, dest: str | Path | None = None) -> list[Case]:
     ok = table[table["status"] == "ok"]
     meta_cols = [c for c in ok.columns if c not in ("id", "status", "error", "image", "mask")]
     root = path.parent
-    return [Case(id=r["id"], image=root / r["image"], mask=root / r["mask"],
-                 metadata={"dataset": card.name, **{c: r[c] for c in meta_cols if r[c] != ""}})
-            for _, r in ok.iterrows()]
+    from radrepro.datasets.molecular import read_coded
+
+    molecular = read_coded(root)
+    cases = []
+    for _, r in ok.iterrows():
+        meta = {"dataset": card.name, **{c: r[c] for c in meta_cols if r[c] != ""}}
+        if molecular is not None and r["id"] in molecular.index:
+            meta.update({k: v for k, v in molecular.loc[r["id"]].items() if pd.notna(v)})
+        cases.append(Case(id=r["id"], image=root / r["image"], mask=root / r["mask"], metadata=meta))
+    return cases

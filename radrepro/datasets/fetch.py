@@ -4,6 +4,8 @@
   into ``<cache>/<name>/dicom/<SeriesInstanceUID>/``; series already complete are skipped.
 - IBSI cards: every pinned file over HTTPS into ``<cache>/<cache_dir>/<path>``, checked by sha256,
   then the card's derived files (:mod:`radrepro.datasets.derive`), also checked by sha256.
+- A TCIA card's ``[molecular]`` table (:mod:`radrepro.datasets.molecular`) over HTTPS into
+  ``<cache>/<name>/molecular/``, checked by the card's sha256 or the one recorded at its first fetch.
 
 A progress bar shows bytes and series/files. When some items fail the others still finish; the
 error then names the failed ones and the fix (running the fetch again resumes).
@@ -134,8 +136,8 @@ def fetch(
     progress
         Show a progress bar.
     mirror
-        IBSI: fetch ``https://host/path`` from ``<mirror>/host/path`` instead (a local or institutional
-        copy); the sha256 checks are the same.
+        IBSI files and a TCIA card's molecular table: fetch ``https://host/path`` from
+        ``<mirror>/host/path`` instead (a local or institutional copy); the sha256 checks are the same.
 
     Raises
     ------
@@ -143,7 +145,7 @@ def fetch(
         When some items could not be fetched (after the others finished).
     """
     if card.kind == "tcia":
-        report = _fetch_tcia(card, dest, limit, base_url, workers, full_check, policy, progress)
+        report = _fetch_tcia(card, dest, limit, base_url, workers, full_check, policy, progress, mirror)
     elif card.kind == "ibsi":
         report = _fetch_files(card, dest, full_check, policy, progress, mirror)
     else:
@@ -152,7 +154,7 @@ def fetch(
     return report
 
 
-def _fetch_tcia(card, dest, limit, base_url, workers, full_check, policy, progress) -> FetchReport:
+def _fetch_tcia(card, dest, limit, base_url, workers, full_check, policy, progress, mirror=None) -> FetchReport:
     root = card_dir(card, dest)
     series = selected_series(card, limit)
     report = FetchReport()
@@ -180,7 +182,20 @@ def _fetch_tcia(card, dest, limit, base_url, workers, full_check, policy, progre
                 except FetchError as exc:
                     report.failed[uid] = exc.oneline()
                 bar.item_done()
+    if "molecular" in card.data:
+        _fetch_molecular(card, root, session, policy, mirror, report)
     return report
+
+
+def _fetch_molecular(card, root, session, policy, mirror, report: FetchReport) -> None:
+    from radrepro.datasets.molecular import fetch_molecular
+
+    item = "molecular/" + card.data["molecular"]["file"]
+    try:
+        done = fetch_molecular(card, root, session=session, policy=policy, mirror=mirror)
+        (report.skipped if done == "skipped" else report.fetched).append(item)
+    except FetchError as exc:
+        report.failed[item] = exc.oneline()
 
 
 def mirrored(url: str, mirror: str | None) -> str:
@@ -274,7 +289,9 @@ def _file_problem(path: Path, f: dict, *, full: bool) -> str | None:
 
 
 def verify(card: Card, dest: str | Path | None = None, *, limit: int | None = None, full: bool = True) -> pd.DataFrame:
-    """Re-check the cache against the card: one row per series (TCIA) or file (IBSI).
+    """Re-check the cache against the card: one row per series (TCIA) or file (IBSI), and one for
+    a TCIA card's molecular table (always by sha256: it is small; ``incomplete`` when no sha256 was
+    ever recorded for it).
 
     Columns ``item``, ``status`` (``ok``, ``missing``, ``incomplete``, ``corrupt``) and ``detail``.
     ``full`` recomputes every sha256 (else sizes only). When everything is ``ok``, writes
@@ -293,6 +310,10 @@ def verify(card: Card, dest: str | Path | None = None, *, limit: int | None = No
                 rows.append((row.SeriesInstanceUID, "incomplete", problems[0]))
             else:
                 rows.append((row.SeriesInstanceUID, "corrupt", "; ".join(problems[:3])))
+        if "molecular" in card.data:
+            from radrepro.datasets.molecular import check_molecular
+
+            rows.append(("molecular/" + card.data["molecular"]["file"], *check_molecular(card, root)))
     elif card.kind == "ibsi":
         for f in card.data["files"] + card.data.get("derived", []):
             problem = _file_problem(root / f["path"], f, full=full)
