@@ -499,7 +499,7 @@ def from_pyradiomics(params: Mapping[str, Any], *, where: str = "pyradiomics par
         if key == "force2D":
             value = ("2D",) if _boolean("force2D", value) else ("3D",)
         if key == "interpolator" and isinstance(value, int) and not isinstance(value, bool):
-            value = {1: "nearest", 2: "linear", 3: "cubic"}.get(value, value)
+            value = {1: "nearest", 2: "linear", 3: "cubic", 23: "cubic"}.get(value, value)  # 23: sitkBSpline (SimpleITK 2)
         if key == "weightingNorm" and isinstance(value, str):
             value = value.lower()
         if key == "resegmentRange" and isinstance(value, (list, tuple)) and len(value) == 2:
