@@ -159,6 +159,15 @@ def test_fetch_verify_convert_and_join_to_cases(tmp_path, server, rg, capsys):  
     assert by_id["R01-002"].metadata["clin_histology"] == "squamous" and "mol_alk" not in by_id["R01-002"].metadata
     assert "mol_egfr" not in by_id["R01-003"].metadata and by_id["R01-003"].metadata["clin_smoking"] == 2.0
     assert by_id["R01-003"].metadata["roi"] == "Neoplasm" and by_id["R01-003"].metadata["subject"] == "R01-003"
+    # which the suite's radiogenomics step reads (its mol_* columns)
+    from radrepro.radiogenomics import suite_step
+    from radrepro.results import long_rows
+
+    meta = pd.DataFrame([{"case": c.id, **c.metadata} for c in by_id.values()])
+    results = pd.concat([long_rows({"f": float(i)}, case=c, extractor="x@1", convention="c", settings="s", seconds=0.1)
+                         for i, c in enumerate(by_id)])
+    summary, _ = suite_step(results, meta, site=None, predict=False)
+    assert summary["variable"].tolist() == ["mol_egfr", "mol_kras", "mol_alk"]
 
     assert main(["datasets", "convert", str(rg.path), "--dest", str(tmp_path / "cache")]) == 0
     out = capsys.readouterr().out
