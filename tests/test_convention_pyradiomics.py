@@ -372,3 +372,34 @@ def test_2d_image_like_pyradiomics(pyradiomics_data):
     ours = radrepro.extract(img, msk, cfg, convention="pyradiomics")
     assert sum(k.startswith("original_shape2D_") for k in ref) == 9 and not any("_shape_" in k for k in ref)
     _assert_same(ours, ref, 1e-9, "breast1 slice 9 (2D)")
+
+
+def _two_labels(img, msk):
+    arr = sitk.GetArrayFromImage(msk)
+    x = np.argwhere(arr == 1)[:, 2]
+    arr[arr == 1] = np.where(x > np.median(x), 2, 1)
+    out = sitk.GetImageFromArray(arr)
+    out.CopyInformation(msk)
+    return img, out
+
+
+def _float_image(img, msk):
+    return sitk.Cast(img, sitk.sitkFloat32) * 1.37, sitk.Cast(msk, sitk.sitkFloat32)
+
+
+@pytest.mark.parametrize(
+    "what,make,settings",
+    [
+        ("label 2 of a two-label mask", _two_labels, {"label": 2}),
+        ("float32 image and mask, resampled", _float_image, {"binWidth": 10, "resampledPixelSpacing": [1.3, 1.3, 1.3]}),
+        ("nearest neighbour, in-plane only", lambda i, m: (i, m),
+         {"resampledPixelSpacing": [1, 1, 0], "interpolator": "sitkNearestNeighbor"}),
+        ("upsampled, padDistance 2, fixed bin count + sigma re-segmentation of a normalised image",
+         lambda i, m: (i, m), {"resampledPixelSpacing": [0.5, 0.5, 1], "padDistance": 2, "binCount": 8,
+                               "resegmentRange": [-2, 1.5], "resegmentMode": "sigma", "normalize": True}),
+    ],
+)
+def test_other_inputs_like_pyradiomics(what, make, settings, cropped):
+    img, msk = make(sitk.ReadImage(cropped["breast1"][0]), sitk.ReadImage(cropped["breast1"][1]))
+    cfg = _config(settings, None)
+    _assert_same(radrepro.extract(img, msk, cfg, convention="pyradiomics"), _pyradiomics(img, msk, cfg), 1e-9, what)
