@@ -135,43 +135,64 @@ def _unit(feature: str) -> str:
     return "a.u."
 
 
-def _variant_label(row: pd.Series, varying: list[str]) -> str:
-    short = {"ComBat in fold": "in-fold ComBat", "ComBat on all data (leaky)": "leaky ComBat", "none": "no ComBat",
-             "repeated CV": "CV", "leave-one-site-out": "LOSO", "random_forest": "RF", "logistic": "LR"}
+SHORT = {"ComBat in fold": "in-fold ComBat", "ComBat on all data (leaky)": "leaky ComBat", "none": "no ComBat",
+         "repeated CV": "CV", "leave-one-site-out": "LOSO", "random_forest": "RF", "logistic": "LR"}
+HARM_COLOURS = {"none": "tab:grey", "ComBat in fold": "tab:blue", "ComBat on all data (leaky)": "tab:red"}
+
+
+def _group_label(row: pd.Series, varying: list[str]) -> str:
     parts = []
     for c in varying:
         v = str(row[c])
-        if c == "harmonisation" and "harmonisation" in row.index and len(varying) > 1:
-            continue  # shown by colour
         if c == "extractor":
             v = v.split("@")[0]
-        if c == "features" and v.startswith("stable"):
+        elif c == "features" and v.startswith("stable"):
             v = "stable"
-        parts.append(short.get(v, v))
-    return ", ".join(parts)
+        elif c == "perturbation":
+            v = "as acquired" if v == "none" else _short(v, 14)
+        parts.append(SHORT.get(v, v))
+    text = ", ".join(parts)
+    if len(text) > 22 and len(parts) > 1:  # two lines keep the plot wide at column width
+        half = (len(parts) + 1) // 2
+        text = ", ".join(parts[:half]) + "\n" + ", ".join(parts[half:])
+    return text
 
 
 def auc_comparison(table: pd.DataFrame):
-    """Forest plot: AUC and its 95% CI per model variant, chance at 0.5."""
-    cols = [c for c in ("extractor", "perturbation", "features", "classifier", "validation", "harmonisation") if c in table.columns]
-    varying = [c for c in cols if table[c].nunique() > 1] or cols[-1:]
+    """AUC and 95% CI per model variant: one row per group, harmonisations side by side in colour.
+
+    With several classifiers only the first is drawn (the table has them all), so that the figure
+    stays readable at column width.
+    """
     t = table.reset_index(drop=True)
-    fig, ax = _figure(0.16 * len(t) + 0.8)
+    if "classifier" in t.columns and t["classifier"].nunique() > 1:
+        t = t[t["classifier"] == t["classifier"].iloc[0]].reset_index(drop=True)
+    if "harmonisation" not in t.columns:
+        t = t.assign(harmonisation="none")
+    cols = [c for c in ("extractor", "perturbation", "features", "classifier", "validation") if c in t.columns]
+    varying = [c for c in cols if t[c].nunique() > 1] or cols[-1:]
+    keys = t[varying].astype(str).apply(tuple, axis=1)
+    groups = list(dict.fromkeys(keys))
+    harms = [h for h in HARM_COLOURS if h in set(t["harmonisation"])] + [h for h in pd.unique(t["harmonisation"]) if h not in HARM_COLOURS]
+    offsets = {h: (i - (len(harms) - 1) / 2) * 0.25 for i, h in enumerate(harms)}
+    fig, ax = _figure(0.3 * len(groups) + 0.9)
     with plt.rc_context(STYLE):
-        y = np.arange(len(t))
-        colours = {"none": "tab:grey", "ComBat in fold": "tab:blue", "ComBat on all data (leaky)": "tab:red"}
-        harm = t["harmonisation"] if "harmonisation" in t.columns else pd.Series(["none"] * len(t))
-        for h in pd.unique(harm):
-            m = (harm == h).to_numpy()
-            ax.errorbar(t["auc"][m], y[m], xerr=[(t["auc"] - t["auc_low"])[m], (t["auc_high"] - t["auc"])[m]], fmt="o", ms=3,
-                        color=colours.get(h, "tab:blue"), elinewidth=1, capsize=1.5, label=_variant_label(pd.Series({"h": h}), ["h"]))
-        if harm.nunique() > 1:
-            ax.legend(frameon=False, loc="lower left", fontsize=6)
+        for h in harms:
+            m = (t["harmonisation"] == h).to_numpy()
+            y = np.array([groups.index(k) for k in keys[m]]) + offsets[h]
+            sub = t[m]
+            ax.errorbar(sub["auc"], y, xerr=[sub["auc"] - sub["auc_low"], sub["auc_high"] - sub["auc"]], fmt="o", ms=2.5,
+                        color=HARM_COLOURS.get(h, "tab:green"), elinewidth=0.9, capsize=1.2, label=SHORT.get(h, h))
         ax.axvline(0.5, color="grey", lw=0.6, ls="--")
-        ax.set_yticks(y, [_variant_label(r, varying) for _, r in t.iterrows()])
-        ax.invert_yaxis()
+        for i in range(1, len(groups)):
+            ax.axhline(i - 0.5, color="#dddddd", lw=0.4)
+        ax.set_yticks(range(len(groups)), [_group_label(t.loc[keys == g].iloc[0], varying) for g in groups])
+        ax.set_ylim(len(groups) - 0.5, -0.5)
         ax.set_xlabel("AUC with 95% CI (dimensionless)")
-        ax.set_xlim(min(0.4, float(t["auc_low"].min()) - 0.02), 1.0)
+        ax.set_xlim(min(0.45, float(t["auc_low"].min()) - 0.02), 1.0)
+        if len(harms) > 1:
+            fig.legend(*ax.get_legend_handles_labels(), frameon=False, loc="outside upper center", ncol=len(harms), fontsize=6,
+                       handletextpad=0.2, columnspacing=0.8)
     return fig
 
 

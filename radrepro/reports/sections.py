@@ -240,7 +240,9 @@ def model_section(run: RunData) -> Section:
     from radrepro.reports import figures
 
     sec.figures["auc_comparison"] = lambda: figures.auc_comparison(t)
-    sec.figure_captions["auc_comparison"] = "AUC with 95% confidence intervals for each model variant; the dashed line is chance (0.5)."
+    first = f" Classifier: {t['classifier'].iloc[0]} (the table has them all)." if "classifier" in t.columns and t["classifier"].nunique() > 1 else ""
+    sec.figure_captions["auc_comparison"] = ("AUC with 95% confidence intervals per model variant, without ComBat (grey), with ComBat fitted in each "
+                                             f"training fold (blue) and with ComBat fitted on all data (red, leaky); dashed line: chance.{first}")
     return sec
 
 
