@@ -338,8 +338,8 @@ def bin_edges(values: np.ndarray, settings: Settings) -> np.ndarray:
         edges[-1] += 1
         return edges
     width = _py_number(settings.bin_width)
-    minimum = min(values)
-    maximum = max(values)
+    minimum = np.min(values)  # the same numpy scalar as pyradiomics' builtin min
+    maximum = np.max(values)
     low = minimum - (minimum % width)
     high = maximum + 2 * width
     edges = np.arange(low, high, width)
