@@ -302,7 +302,8 @@ def test_card_molecular_declarations_are_validated(tmp_path):
     assert SPEC["id_column"] == "Case ID" and SPEC["sha256"] == "trust-on-first-use" and SPEC["licence"] == "CC BY 3.0"
     good = REAL.path.read_text()
     bad = {
-        "binary codes must map to 0 and 1": good.replace("codes = { Mutant = 1, Wildtype = 0 }", "codes = { Mutant = 2, Wildtype = 0 }", 1),
+        "binary codes must map to 0 and 1": good.replace("{ Mutant = 1, Wildtype = 0 }", "{ Mutant = 2, Wildtype = 0 }", 1),
+        "is not a table": good.split("\n[molecular]\n")[0].replace('kind = "tcia"', 'kind = "tcia"\nmolecular = "x"'),
         "kind 'boolean'": good.replace('kind = "binary"', 'kind = "boolean"', 1),
         "neither 64 hex digits": good.replace('sha256 = "trust-on-first-use"', 'sha256 = "abc"'),
         "has no 'id_column'": good.replace('id_column = "Case ID"', ""),

@@ -56,6 +56,10 @@ def validate_molecular(card) -> None:
     def bad(what: str, hint: str) -> InputError:
         return InputError(f"dataset card {card.path}: [molecular] {what}", hint)
 
+    if not isinstance(spec, dict) or not isinstance(spec.get("variables", []), list) \
+            or not all(isinstance(v, dict) for v in spec.get("variables", [])):
+        raise bad("is not a table with [[molecular.variables]] entries", "see datasets/nsclc-radiogenomics.toml")
+
     for key in ("file", "url", "licence", "id_column", "variables"):
         if not spec.get(key):
             raise bad(f"has no '{key}'", "give file, url, licence, id_column and [[molecular.variables]]")
@@ -197,7 +201,8 @@ def fetch_molecular(card, root: Path, *, session=None, policy=None, progress=Non
     else:
         if source == "card":
             raise FetchError(f"molecular table {spec['file']}: the file from {url} fails its sha256 check "
-                             f"({policy.attempts} downloads)", f"the source changed or is corrupt; check the url and sha256 in {card.path}")
+                             f"({policy.attempts} downloads)",
+                             f"the source changed or is corrupt; check the url and sha256 in {card.path}")
         raise FetchError(f"molecular table {spec['file']}: the file from {url} differs from the one first fetched "
                          f"(sha256 {expected[:12]}..., {source}; {policy.attempts} downloads)",
                          f"if TCIA published a new version, delete {_manifest_path(root)} to trust it; else fetch again later")
@@ -284,7 +289,8 @@ def code_table(card, path: Path, cases: pd.DataFrame, subject=str) -> tuple[pd.D
     if len(dup):
         raise InputError(f"molecular table {path} has several rows for {id_col} {', '.join(dup[:5])}"
                          f"{' ...' if len(dup) > 5 else ''}",
-                         "it must hold one row per subject: the file is not the one the card describes; fetch it again or check it")
+                         "it must hold one row per subject: the file is not the one the card describes; "
+                         "fetch it again or check it")
     source = source[ids != ""].copy()
     source.index = [subject(i) for i in ids[ids != ""]]
     missing = {str(m).strip().casefold() for m in spec.get("missing", [])}
@@ -294,7 +300,8 @@ def code_table(card, path: Path, cases: pd.DataFrame, subject=str) -> tuple[pd.D
         col = v["column"].strip()
         coded[v["name"]], bad = code_variable(source[col], v, missing)
         for i, value, problem in bad:
-            problems.append({"subject": source.index[i], "variable": v["name"], "column": col, "value": value, "problem": problem})
+            problems.append({"subject": source.index[i], "variable": v["name"], "column": col, "value": value,
+                             "problem": problem})
     if spec.get("site_column"):
         site = source[spec["site_column"].strip()].str.strip()
         coded.insert(0, "site", site.where(~site.str.casefold().isin(missing | {""})))
