@@ -249,10 +249,19 @@ def run_analyses(suite: Suite, results: pd.DataFrame, cases, out_dir: Path, note
         out.tables.update(previous.tables)
         if "ibsi" in previous.tables:
             out.artifacts["ibsi"] = _write_csv(previous.tables["ibsi"], out_dir / "ibsi.csv")
-    if "stability" in suite.analyses:
-        _stability(suite, results, out_dir, out, notes)
-    if "harmonisation" in suite.analyses:
-        _harmonisation(suite, results, cases, out_dir, out, notes)
-    if "models" in suite.analyses:
-        _models(suite, results, cases, out_dir, out, notes)
+    steps = {"stability": lambda: _stability(suite, results, out_dir, out, notes),
+             "harmonisation": lambda: _harmonisation(suite, results, cases, out_dir, out, notes),
+             "models": lambda: _models(suite, results, cases, out_dir, out, notes)}
+    failed = 0
+    for name, step in steps.items():
+        if name not in suite.analyses:
+            continue
+        try:
+            step()
+        except RadreproError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the results are saved; the failure is recorded, not hidden
+            failed += 1
+            notes.append(f"analysis {name} failed: {type(exc).__name__}: {str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ''}")
+    out.metrics["analyses_failed"] = float(failed)
     return out
