@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import statistics
 import sys
 from collections import defaultdict
@@ -216,6 +217,25 @@ def summarise(data: dict, markdown: bool = False) -> tuple[str, dict[str, float]
     if rows:
         parts.append("Start-up and scaling\n\n" + table(["measurement", "median", "note"], rows, markdown))
 
+    # -- any other benchmark that names its extractor (e.g. test_image_types_speed.py) --------------
+    groups: dict[str, dict[str, float]] = defaultdict(dict)
+    for b in kind["other"]:
+        e = b.get("extra_info", {})
+        if "extractor" in e:
+            groups[b.get("group") or b["name"]][e["extractor"]] = _median(b)
+    rows = []
+    for g, times in groups.items():
+        py = times.get("pyradiomics")
+        for x, t in times.items():
+            if x == "pyradiomics":
+                continue
+            rows.append([g, x, _fmt_s(t), _fmt_s(py), f"{t / py:.3f} ({_fmt_x(py / t)})" if py else "-"])
+            if py:
+                metrics[f"other.{g}.{x}.ratio_pyradiomics"] = t / py
+    if rows:
+        parts.append("Other extractor benchmarks\n\n" + table(["group", "extractor", "median", "pyradiomics",
+                                                                  "ratio (speed-up)"], rows, markdown))
+
     mi = data.get("machine_info", {})
     head = (f"machine: {mi.get('cpu_model') or mi.get('cpu', {}).get('brand_raw', '?')}, {mi.get('cores', '?')} cores, "
             f"load average {mi.get('load_average_at_start', ['?'])[0]} at start / "
@@ -248,7 +268,7 @@ def log_mlflow(path: Path, data: dict, report: str, metrics: dict[str, float], u
             "python": str(mi.get("python_version", "")), "datetime": str(data.get("datetime", "")),
         })
         mlflow.set_tags({"git_commit": str(ci.get("id", "")), "git_dirty": str(ci.get("dirty", ""))})
-        safe = {k.replace("+", ""): float(v) for k, v in metrics.items() if math.isfinite(v)}
+        safe = {re.sub(r"[^A-Za-z0-9_\-. :/]", "_", k): float(v) for k, v in metrics.items() if math.isfinite(v)}
         if safe:
             mlflow.log_metrics(safe)
         with tempfile.TemporaryDirectory() as tmp:
