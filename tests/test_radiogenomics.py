@@ -286,3 +286,14 @@ def test_suite_step_reads_mol_columns_and_writes_files(tmp_path, random_data):
     assert (tmp_path / "radiogenomics_volcano.png").exists()
     with pytest.raises(InputError, match="lacks the column"):
         suite_step(rows, meta.drop(columns="site"), predict=False)
+
+
+def test_cases_without_a_site_are_left_out_with_a_note(random_data):
+    X, mol, site = random_data
+    site = site.astype(object)
+    site.iloc[:3] = np.nan
+    result = radiogenomics(X, mol[["expr"]], site=site, predict=False)
+    assert any("3 case(s) without a site were left out" in p for p in result.problems)
+    assert (result.associations.query("stage == 'all'")["n"] == len(X) - 3).all()
+    with pytest.raises(InputError, match="no case has a site"):
+        radiogenomics(X, mol[["expr"]], site=site.where(site.isna()), predict=False)

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         if args.site not in source.columns:
             raise InputError(f"no column '{args.site}' in {args.metadata or args.molecular}",
                              "name the site column with --site (columns: " + ", ".join(map(str, source.columns[:12])) + ")")
-        site = source[args.site].astype(str)
+        site = source[args.site]
         molecular = molecular.drop(columns=[args.site], errors="ignore")
     if args.variables:
         wanted = [v.strip() for v in args.variables.split(",") if v.strip()]

@@ -213,6 +213,16 @@ def radiogenomics(
         raise InputError(f"fdr must be between 0 and 1, got {fdr}", "use e.g. 0.05")
     problems: list[str] = []
     cases = _match_cases(features, molecular, problems)
+    if site is not None:
+        site = site.reindex(cases)
+        no_site = site.index[site.isna()]
+        if len(no_site) == len(cases):
+            raise InputError("no case has a site", "give each case its site (or scanner), or leave the site out")
+        if len(no_site):
+            problems.append(f"{len(no_site)} case(s) without a site were left out: {', '.join(map(str, no_site[:5]))}"
+                            f"{' ...' if len(no_site) > 5 else ''}")
+            cases = cases.difference(no_site, sort=False)
+        site = site.loc[cases].astype(str)
     F = features.loc[cases]
     M = molecular.loc[cases]
     constant = [c for c in F.columns if F[c].nunique(dropna=True) < 2]
@@ -234,9 +244,6 @@ def radiogenomics(
             problems.append("no feature passed the stability filter; the 'stable' stage is empty")
         parts["stable"] = associate(F[keep], M)
     if site is not None:
-        site = site.reindex(cases)
-        if site.isna().any():
-            raise InputError(f"{int(site.isna().sum())} case(s) have no site", "give every case its site (or scanner)")
         complete = F.dropna(axis=1)
         if complete.shape[1] < F.shape[1]:
             problems.append(f"{F.shape[1] - complete.shape[1]} feature(s) with missing values were left out of the harmonised stage")
@@ -334,7 +341,7 @@ def suite_step(
 
         stable = stable_features(stability, threshold=icc_threshold)
     result = radiogenomics(features_from_results(results, extractor=extractor), meta[variables],
-                           site=meta[site].astype(str) if site else None, stable_features=stable, **options)
+                           site=meta[site] if site else None, stable_features=stable, **options)
     if out_dir is not None:
         result.write(out_dir)
     metrics: dict[str, float] = {}
