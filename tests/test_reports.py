@@ -205,3 +205,15 @@ def test_unknown_run_is_a_one_line_error(tmp_path, capsys):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     assert main(["report", "0" * 32, "--tracking-uri", uri, "-o", str(tmp_path / "x")]) == 2
     assert "no MLflow run" in capsys.readouterr().err
+
+
+def test_latest_is_the_newest_suite_run_not_its_nested_runs(tmp_path):
+    from radrepro.reports.run_data import resolve_run_id
+
+    run_id, uri = _log_run(tmp_path, {}, name="parent")
+    mlflow.set_tracking_uri(uri)
+    with mlflow.start_run(run_id=run_id):
+        with mlflow.start_run(run_name="radrepro@0.1.0", nested=True) as child:
+            pass
+    assert child.info.run_id != run_id
+    assert resolve_run_id("latest", uri) == run_id

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from radrepro.errors import InputError
 from radrepro.harmonisation import ComBat, HarmonisationWarning
@@ -159,7 +160,8 @@ def evaluate_variant(
     if harmonisation not in HARMONISATIONS:
         raise InputError(f"unknown harmonisation {harmonisation!r}", "use one of: " + ", ".join(HARMONISATIONS))
     if harmonisation == LEAKY:
-        X = leaky_harmonise(X, y, site)
+        with threadpool_limits(1):
+            X = leaky_harmonise(X, y, site)
     pipe = build_pipeline(classifier=classifier, combat=harmonisation == IN_FOLD, site_col=site, stable_features=stable,
                           selection=selection, k=k, random_state=seed)
     if validation == "cv":

@@ -197,22 +197,24 @@ def auc_comparison(table: pd.DataFrame):
 
 
 def speed_vs_roi(frame: pd.DataFrame):
-    """Seconds per case against ROI size, one colour per extractor, log-log axes."""
+    """Seconds per extraction task against ROI size, one colour per extractor, log-log axes."""
     fig, ax = _figure(2.4)
     with plt.rc_context(STYLE):
         groups = frame.groupby("extractor") if "extractor" in frame.columns else [("all", frame)]
         for (name, g), colour in zip(groups, SITE_COLOURS):
             g = g[g["roi"] > 0]
             ax.scatter(g["roi"], g["seconds"], s=8, alpha=0.7, color=colour, label=str(name), linewidths=0)
-        from matplotlib.ticker import NullFormatter
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
         ax.set_xscale("log")
         ax.set_yscale("log")
-        for axis in (ax.xaxis, ax.yaxis):
+        for axis in (ax.xaxis, ax.yaxis):  # 1-2-5 ticks written as plain numbers
+            axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
             axis.set_minor_formatter(NullFormatter())
         unit = frame.attrs.get("roi_unit", "ROI voxels")
         ax.set_xlabel("ROI size (voxels)" if unit == "ROI voxels" else unit)
-        ax.set_ylabel("time per case (s)")
+        ax.set_ylabel("time per task (s)")
         ax.legend(frameon=False, loc="best")
     return fig
 

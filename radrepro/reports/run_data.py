@@ -60,17 +60,18 @@ def _read_table(path: Path) -> pd.DataFrame:
 
 
 def resolve_run_id(run_id: str, tracking_uri: str) -> str:
-    """``run_id`` itself, or for ``latest`` the most recent run of the store."""
+    """``run_id`` itself, or for ``latest`` the most recent top-level run of the store (nested runs skipped)."""
     if run_id != "latest":
         return run_id
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=tracking_uri)
     experiments = [e.experiment_id for e in client.search_experiments()]
-    runs = client.search_runs(experiments, order_by=["attributes.start_time DESC"], max_results=1) if experiments else []
-    if not runs:
+    runs = client.search_runs(experiments, order_by=["attributes.start_time DESC"], max_results=200) if experiments else []
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]  # a suite's run, not its per-extractor children
+    if not parents:
         raise DataUnavailableError(f"the MLflow store {tracking_uri} has no runs", "run a suite first: radrepro run")
-    return runs[0].info.run_id
+    return parents[0].info.run_id
 
 
 def load_run(run_id: str, tracking_uri: str, workdir: Path | None = None) -> RunData:

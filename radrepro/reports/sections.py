@@ -281,7 +281,7 @@ def speed_section(run: RunData) -> Section:
     by = "extractor" if "extractor" in ok.columns else None
     g = ok.groupby(by) if by else ok.groupby(lambda _: "all")
     table = pd.DataFrame({
-        "cases": g.size(),
+        "tasks": g.size(),
         "median s/case": g["seconds"].median(),
         "p95 s/case": g["seconds"].quantile(0.95),
         "total s": g["seconds"].sum(),
@@ -291,13 +291,13 @@ def speed_section(run: RunData) -> Section:
         table["failed"] = (failed.groupby("extractor").size() if by else pd.Series({"all": len(failed)})).reindex(table.index).fillna(0).astype(int)
     table.index.name = "extractor"
     sec.tables["speed"] = table.reset_index()
-    sec.captions["speed"] = "Extraction time per case (wall clock, seconds) per extractor."
+    sec.captions["speed"] = "Extraction time per task (one case under one perturbation; wall clock, seconds) per extractor."
     sec.text = "Wall time of each extraction task (one case, one extractor), from the run's status table."
     if ok["roi"].notna().any():
         from radrepro.reports import figures
 
         sec.figures["speed_vs_roi"] = lambda: figures.speed_vs_roi(ok)
-        sec.figure_captions["speed_vs_roi"] = f"Seconds per case against ROI size ({ok.attrs['roi_unit'].replace('$^3$', '³')})."
+        sec.figure_captions["speed_vs_roi"] = f"Seconds per extraction task against ROI size ({ok.attrs['roi_unit'].replace('$^3$', '³')})."
     return sec
 
 
