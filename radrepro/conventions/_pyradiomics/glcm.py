@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from radrepro._numba import jit
 from radrepro.conventions._pyradiomics.common import EPS, ClassInput, drop_empty_levels, selected
 from radrepro.features.glcm import glcm_matrices
 
@@ -42,6 +43,31 @@ def angle_weights(angles: np.ndarray, spacing_zyx: np.ndarray, norm: str, *, exp
         else:  # no_weighting
             out[k] = 1
     return out
+
+
+@jit
+def _mcc_q(P, px, py):
+    """MCC's Q per angle, ``(G, G, A)``: Q[i, j] = sum_k P[i, k] P[j, k] / (px[i] py[k] + eps), added in
+    k order exactly as pyradiomics' numpy loop adds them; terms with P[i, k] P[j, k] = 0 add +0 and
+    are skipped, which leaves every sum bit-identical."""
+    g = P.shape[0]
+    na = P.shape[2]
+    Q = np.zeros((g, g, na))
+    rows = np.empty(g, dtype=np.int64)
+    for a in range(na):
+        for k in range(g):
+            n = 0
+            for i in range(g):
+                if P[i, k, a] != 0.0:
+                    rows[n] = i
+                    n += 1
+            for u in range(n):
+                i = rows[u]
+                denom = px[i, a] * py[k, a] + EPS
+                for w in range(n):
+                    j = rows[w]
+                    Q[i, j, a] += (P[i, k, a] * P[j, k, a]) / denom
+    return Q
 
 
 def matrices(data: ClassInput) -> np.ndarray:
@@ -132,11 +158,7 @@ def compute(data: ClassInput, names=None) -> dict[str, float]:
         # pyradiomics' expression on its layout, for bit-identical Q: eigenvalues near 0 change sign
         # with the last bit, and the square root of a negative one is NaN (left out of the mean)
         # or, when another angle made the stack complex, imaginary (real part 0, averaged in)
-        px4 = px.T[None, :, None, :]
-        py4 = py.T[None, None, :, :]
-        Q = (P4[:, :, None, 0, :] * P4[:, None, :, 0, :]) / (px4[:, :, None, 0, :] * py4[:, None, :, 0, :] + EPS)
-        for k in range(1, P4.shape[1]):
-            Q += (P4[:, :, None, k, :] * P4[:, None, :, k, :]) / (px4[:, :, None, 0, :] * py4[:, None, :, k, :] + EPS)
+        Q = _mcc_q(np.ascontiguousarray(P4[0]), np.ascontiguousarray(px.T), np.ascontiguousarray(py.T))[None]
         eig = np.linalg.eigvals(Q.transpose((0, 3, 1, 2)))
         eig.sort()
         if eig.shape[2] < 2:
