@@ -16,6 +16,7 @@ problem and the setting that fixes it, where pyradiomics raises a ``ValueError``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import SimpleITK as sitk
@@ -414,9 +415,14 @@ def angles(size, distances, *, bidirectional: bool, force_2d: bool, force_2d_dim
     """pyradiomics' angles (``cMatrices.generate_angles``): offsets ``(dz, dy, dx)`` with Chebyshev
     norm in ``distances`` and no step as long as the box along any axis, in pyradiomics' order; one
     of each opposite pair unless ``bidirectional``; none out of plane with ``force_2d``."""
-    dist = sorted({int(d) for d in distances})
+    key = (tuple(int(v) for v in size), tuple(sorted({int(d) for d in distances})), bool(bidirectional),
+           bool(force_2d), int(force_2d_dimension))
+    return np.array(_angles(*key), dtype=np.int64).reshape(-1, 3)
+
+
+@lru_cache(maxsize=256)
+def _angles(size, dist, bidirectional, force_2d, force_2d_dimension) -> tuple:
     top = max(dist)
-    size = np.asarray(size)
     out = []
     rng = range(top, -top - 1, -1)
     for dz in rng:
@@ -434,4 +440,4 @@ def angles(size, distances, *, bidirectional: bool, force_2d: bool, force_2d_dim
                 if any(abs(v) >= s for v, s in zip(a, size)):
                     continue
                 out.append(a)
-    return np.array(out, dtype=np.int64).reshape(-1, 3)
+    return tuple(out)
