@@ -28,8 +28,8 @@ def test_run_small_suite_with_a_bad_case(tmp_path, monkeypatch, capsys):
     assert phantom["stat_energy"] == 567
     mlflow.set_tracking_uri(f"sqlite:///{out / 'mlflow.db'}")
     runs = mlflow.search_runs(experiment_names=["radrepro-small"])
-    assert len(runs) == 1
-    run = runs.iloc[0]
+    assert len(runs) == 2  # the suite run and one nested run for its extractor
+    run = runs[runs["tags.mlflow.parentRunId"].isna()].iloc[0]
     assert run["metrics.cases"] == 5 and run["metrics.cases_failed"] == 0
     assert run["params.version.numba"] and run["tags.dataset.synthetic-multicentre.sha256"]
 
@@ -37,16 +37,16 @@ def test_run_small_suite_with_a_bad_case(tmp_path, monkeypatch, capsys):
 def test_bad_case_is_recorded_and_others_go_on(tmp_path):
     from radrepro.case import Case
     from radrepro.datasets.phantom import digital_phantom
-    from radrepro.extractors import get_extractor
     from radrepro.settings import Settings
-    from radrepro.suites.runner import _extract_one
+    from radrepro.suites.tasks import PerturbationSpec, execute
 
     image, mask = digital_phantom()
     empty = sitk.GetImageFromArray(np.zeros(sitk.GetArrayFromImage(mask).shape, np.uint8))
     empty.CopyInformation(mask)
-    ex = get_extractor("radrepro")
-    rows, status = _extract_one(Case("empty", image, empty), ex, Settings())
-    assert status["status"] == "failed" and "no voxel with label 1" in status["error"]
-    assert rows.empty
-    rows, status = _extract_one(Case("ok", image, mask), ex, Settings())
-    assert status["status"] == "ok" and len(rows) > 0
+    spec = {"name": "radrepro", "convention": "ibsi"}
+    # bad input is a failed status (not retried: it would fail again), not an exception
+    out = execute(Case("empty", image, empty), PerturbationSpec(), spec, Settings())
+    assert out["status"] == "failed" and "no voxel with label 1" in out["error"] and not out["features"]
+    out = execute(Case("ok", image, mask), PerturbationSpec(), spec, Settings())
+    assert out["status"] == "ok" and len(out["features"]) == len(out["values"]) > 0
+    assert dict(zip(out["features"], out["values"]))["stat_energy"] == 567
