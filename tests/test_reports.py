@@ -75,11 +75,17 @@ def _log_run(tmp_path: Path, artifacts: dict[str, object], name: str = "quick") 
 
 
 @pytest.fixture(scope="module")
-def full_run(tmp_path_factory):
+def store(tmp_path_factory):
+    """One MLflow SQLite store for the module (creating one costs seconds); each test its own experiment."""
+    return tmp_path_factory.mktemp("store")
+
+
+@pytest.fixture(scope="module")
+def full_run(store):
     from radrepro.harmonisation import harmonise_results
     from radrepro.models import compare_models
 
-    tmp = tmp_path_factory.mktemp("full")
+    tmp = store
     results, meta, status = _cohort()
     stability = pd.DataFrame({"feature": FEATURES, "icc_a_1": np.linspace(0.2, 0.99, len(FEATURES)),
                               "icc_a_1_low": np.linspace(0.1, 0.95, len(FEATURES)), "icc_a_1_high": np.linspace(0.4, 1.0, len(FEATURES))})
@@ -97,7 +103,7 @@ def full_run(tmp_path_factory):
                  "provenance.json": json.dumps(prov), "environment.txt": "numpy==2.2.6\nscikit-learn==1.9.1\n",
                  "quick.toml": 'name = "quick"\n'}
     run_id, uri = _log_run(tmp, artifacts)
-    out = tmp / "report"
+    out = tmp / "report-full"
     assert main(["report", run_id, "-o", str(out), "--tracking-uri", uri]) == 0
     return out, models, run_id
 
@@ -184,9 +190,9 @@ def test_provenance_and_citations(full_run):
     assert run_id in prov and "scikit-learn" in prov and "seeds.perturbations" in prov and "bin_width" in prov
 
 
-def test_a_run_missing_sections_still_builds(tmp_path):
+def test_a_run_missing_sections_still_builds(store, tmp_path):
     _, _, status = _cohort(n_per_site=3)
-    run_id, uri = _log_run(tmp_path, {"status.parquet": status}, name="bare")
+    run_id, uri = _log_run(store, {"status.parquet": status}, name="bare")
     out = tmp_path / "report"
     assert main(["report", run_id, "-o", str(out), "--tracking-uri", uri]) == 0
     text = (out / "report.html").read_text()
@@ -195,22 +201,21 @@ def test_a_run_missing_sections_still_builds(tmp_path):
     assert (out / "tables" / "speed.tex").is_file() and (out / "figures" / "speed_vs_roi.png").is_file()
     assert not (out / "tables" / "model_performance.csv").exists()
     # a run with no artifacts at all: provenance only
-    empty_id, _ = _log_run(tmp_path, {}, name="empty")
+    empty_id, _ = _log_run(store, {}, name="empty")
     assert main(["report", "latest", "-o", str(tmp_path / "r2"), "--tracking-uri", uri]) == 0
     assert empty_id in (tmp_path / "r2" / "report.html").read_text()
 
 
-def test_unknown_run_is_a_one_line_error(tmp_path, capsys):
-    _log_run(tmp_path, {}, name="any")
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+def test_unknown_run_is_a_one_line_error(store, tmp_path, capsys):
+    _, uri = _log_run(store, {}, name="any")
     assert main(["report", "0" * 32, "--tracking-uri", uri, "-o", str(tmp_path / "x")]) == 2
     assert "no MLflow run" in capsys.readouterr().err
 
 
-def test_latest_is_the_newest_suite_run_not_its_nested_runs(tmp_path):
+def test_latest_is_the_newest_suite_run_not_its_nested_runs(store):
     from radrepro.reports.run_data import resolve_run_id
 
-    run_id, uri = _log_run(tmp_path, {}, name="parent")
+    run_id, uri = _log_run(store, {}, name="parent")
     mlflow.set_tracking_uri(uri)
     with mlflow.start_run(run_id=run_id):
         with mlflow.start_run(run_name="radrepro@0.1.0", nested=True) as child:
