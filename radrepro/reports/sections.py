@@ -50,10 +50,15 @@ def _family(feature: str) -> str:
 def ibsi_section(run: RunData) -> Section:
     sec = Section("ibsi", "IBSI compliance")
     table = run.tables.get("ibsi_compliance")
-    if table is None or not {"verdict", "family"} <= set(table.columns):
+    if table is None or "verdict" not in table.columns or not ({"family", "tag"} & set(table.columns)):
         sec.omitted = "IBSI compliance: omitted, the run has no ibsi_compliance table (run the ibsi suite)."
         return sec
-    rows = table[table["kind"] == "standardised"] if "kind" in table.columns else table
+    if "family" not in table.columns:  # the CSV of `radrepro ibsi -o`: family = the tag's prefix
+        table = table.assign(family=table["tag"].astype(str).str.split("_", n=1).str[0])
+    if "kind" in table.columns:
+        rows = table[table["kind"] == "standardised"]
+    else:
+        rows = table[(table["family"] != "diag") & table["verdict"].notna() & (table["verdict"].astype(str) != "not standardised")]
     config = "dataset" if "dataset" in rows.columns else None
     rows = rows.assign(match=(rows["verdict"].astype(str) == "match").astype(int))
     by = ["family"] + ([config] if config else [])
