@@ -149,7 +149,12 @@ def _html(run: RunData, sections: list[Section], written: dict[str, list[Path]],
                         f"<figcaption>{e(sec.figure_captions.get(name, name))} Files: {links}</figcaption></figure>")
     body.append('<h2 id="provenance">Provenance</h2>')
     for name, table in prov_tables.items():
-        body.append(f"<h3>{e(name)}</h3>" + to_html(table))
+        if len(table) > 30:  # every installed distribution: folded
+            body.append(f"<details><summary><b>{e(name)}</b> ({len(table)} rows)</summary>{to_html(table)}</details>")
+        else:
+            body.append(f"<h3>{e(name)}</h3>" + to_html(table))
+    if run.suite_text:
+        body.append(f"<details><summary><b>suite file</b></summary><pre>{e(run.suite_text)}</pre></details>")
     body.append('<h2 id="cite">How to cite</h2>')
     body.append("<p>Cite radrepro (CITATION.cff, version and commit above), the IBSI reference manual, pyradiomics where its "
                 "convention or backend was used, ComBat for harmonisation, Koo &amp; Li for the ICC classes, and every data set. "
