@@ -85,6 +85,10 @@ def combat_by_site(results: pd.DataFrame, harmonised: pd.DataFrame, site: pd.Ser
     site = site.copy()
     site.index = site.index.astype(str)
     before = results[results["perturbation"] == "none"] if "perturbation" in results else results
+    if "extractor" in harmonised.columns and harmonised["extractor"].nunique() > 1:  # one extractor's features
+        first = harmonised["extractor"].iloc[0]
+        harmonised = harmonised[harmonised["extractor"] == first]
+        before = before[before["extractor"] == first] if "extractor" in before.columns else before
     wb = before.pivot_table(index="case", columns="feature", values="value", aggfunc="first")
     wa = harmonised.pivot_table(index="case", columns="feature", values="value", aggfunc="first")
     wb.index, wa.index = wb.index.astype(str), wa.index.astype(str)

@@ -192,7 +192,9 @@ def harmonisation_section(run: RunData) -> Section:
 
         meta = cases.set_index("case") if "case" in cases.columns else cases
         sec.figures["combat_by_site"] = lambda: figures.combat_by_site(results, harm, meta["site"])
-        sec.figure_captions["combat_by_site"] = "Feature values by site before and after ComBat, for the features with the strongest site effect."
+        several = "extractor" in harm.columns and harm["extractor"].nunique() > 1
+        which = f" ({harm['extractor'].iloc[0]})" if several else ""
+        sec.figure_captions["combat_by_site"] = f"Feature values{which} by site before and after ComBat, for the three features with the strongest site effect (Kruskal-Wallis)."
     return sec
 
 
