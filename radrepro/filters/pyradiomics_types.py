@@ -361,8 +361,9 @@ def generate(image: sitk.Image, mask: sitk.Image, image_types: Mapping[str, Mapp
             (z0, z1), (y0, y1), (x0, x1) = _sub_box(shape, roi_box, margin, whole_axes=name == "Wavelet")
             src, src_mask, offset = image[x0:x1, y0:y1, z0:z1], mask[x0:x1, y0:y1, z0:z1], (z0, y0, x0)
             if name in ("Square", "SquareRoot", "Logarithm", "Exponential"):
-                if max_abs is None:
-                    max_abs = np.max(np.abs(sitk.GetArrayViewFromImage(image).astype("float64")))
+                if max_abs is None:  # = np.max(np.abs(float64 image)), without a float64 copy of the image
+                    view = sitk.GetArrayViewFromImage(image)
+                    max_abs = max(abs(float(view.min())), abs(float(view.max())))
                 extra["max_abs"] = max_abs
         gen = GENERATORS[name]
         results = gen(src, src_mask, **args) if name == "LBP3D" else gen(src, **args, **extra)
