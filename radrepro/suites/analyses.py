@@ -228,7 +228,11 @@ def _models(suite: Suite, results: pd.DataFrame, cases, out_dir: Path, out: Anal
     except (ImportError, AttributeError):
         _skip_or_raise(suite, "models", SettingsError("radrepro.models has no suite step yet", "remove [analyses.models]"), notes)
         return
-    table, metrics = run(results, _case_metadata(cases), **opts.get("options", {}))
+    options = dict(opts.get("options", {}))
+    meta = _case_metadata(cases)
+    needed = [c for c in (options.get("label", "label"), options.get("site", "site")) if c in meta.columns]
+    meta = meta.dropna(subset=needed)  # cases without an outcome (phantoms) are not modelled
+    table, metrics = run(results[results["case"].isin(meta["case"])], meta, **options)
     out.tables["models"] = table
     out.artifacts["models"] = _write_csv(table, out_dir / "models.csv")
     out.metrics.update({_metric_name("models", k): float(v) for k, v in metrics.items()})

@@ -28,9 +28,9 @@ import pandas as pd
 
 from radrepro.case import Case
 from radrepro.errors import DataUnavailableError
-from radrepro.results import STATUS_COLUMNS, empty_results, long_rows, write_results
+from radrepro.results import RESULT_COLUMNS, STATUS_COLUMNS, empty_results, write_results
 from radrepro.suites.definition import Suite, build_extractor
-from radrepro.suites.store import PartStore
+from radrepro.suites.store import PartStore, part_table
 from radrepro.suites.tasks import PerturbationSpec, Task, content_digest, execute, task_key
 
 STATUS_TABLE_COLUMNS = {**STATUS_COLUMNS, "convention": "string", "key": "string", "source": "string"}
@@ -166,13 +166,12 @@ def _status(task: Task, pert: PerturbationSpec, extractor, outcome: dict, source
     }
 
 
-def _rows(task: Task, pert: PerturbationSpec, extractor, settings_digest: str, outcome: dict) -> pd.DataFrame:
-    if outcome["status"] != "ok":
-        return empty_results()
-    values = pd.Series(np.asarray(outcome["values"], dtype=np.float64), index=outcome["features"], dtype="float64")
-    return long_rows(values, case=task.case_id, extractor=extractor.label, convention=extractor.convention,
-                     settings=settings_digest, seconds=outcome["seconds"], perturbation=pert.id,
-                     perturbation_params=pert.params)
+def _rows(task: Task, pert: PerturbationSpec, extractor, settings_digest: str, outcome: dict):
+    """The task's long rows as an Arrow table (cheap: the client writes one per finished task)."""
+    return part_table(case=task.case_id, perturbation=pert.id, perturbation_params=pert.params,
+                      extractor=extractor.label, convention=extractor.convention, settings=settings_digest,
+                      features=outcome["features"], values=np.asarray(outcome["values"], dtype=np.float64),
+                      seconds=outcome["seconds"])
 
 
 def _run_tasks(client, suite: Suite, todo: list[Task], cases, perturbations, extractors, store: PartStore,
@@ -217,7 +216,7 @@ def assemble(tasks: list[Task], store: PartStore, failed: dict[str, dict], compu
     parts, statuses = [], []
     for t in tasks:
         if t.key in done:
-            rows, status = store.read(t.key)
+            rows, status = store.read_table(t.key)
             status["source"] = "computed" if t.key in computed else "cached"
             parts.append(rows)
         elif t.key in failed:
@@ -225,7 +224,12 @@ def assemble(tasks: list[Task], store: PartStore, failed: dict[str, dict], compu
         else:  # cannot happen unless a part file was removed while the run went on
             status = {"case": t.case_id, "status": "failed", "error": "result part missing", "key": t.key, "source": "computed"}
         statuses.append(status)
-    results = pd.concat(parts, ignore_index=True) if parts else empty_results()
+    if parts:
+        import pyarrow as pa
+
+        results = pa.concat_tables(parts).to_pandas().astype(RESULT_COLUMNS)
+    else:
+        results = empty_results()
     status = pd.DataFrame(statuses, columns=list(STATUS_TABLE_COLUMNS))
     status["roi_voxels"] = pd.array([None] * len(status), dtype="Int64")
     return results, status.astype(STATUS_TABLE_COLUMNS)

@@ -23,6 +23,22 @@ from radrepro.results import RESULT_COLUMNS, empty_results
 _STATUS_META = b"radrepro.status"
 
 
+SCHEMA = pa.schema([(c, pa.float64() if t == "float64" else pa.string()) for c, t in RESULT_COLUMNS.items()])
+
+
+def part_table(*, case: str, perturbation: str, perturbation_params: str, extractor: str, convention: str,
+               settings: str, features: list[str], values, seconds: float) -> pa.Table:
+    """The long rows of one task as an Arrow table (the columns of :data:`RESULT_COLUMNS`)."""
+    n = len(features)
+    const = {"case": case, "perturbation": perturbation, "perturbation_params": perturbation_params,
+             "extractor": extractor, "convention": convention, "settings": settings}
+    columns = {c: pa.array([v] * n, pa.string()) for c, v in const.items()}
+    columns["feature"] = pa.array(list(features), pa.string())
+    columns["value"] = pa.array(values, pa.float64())
+    columns["seconds"] = pa.array([float(seconds)] * n, pa.float64())
+    return pa.table([columns[c] for c in RESULT_COLUMNS], schema=SCHEMA)
+
+
 class PartStore:
     """Part files of one suite's results under ``root``."""
 
@@ -39,22 +55,26 @@ class PartStore:
         """Keys that have a complete part."""
         return {p.stem for p in self.root.glob("*.parquet")}
 
-    def write(self, key: str, rows: pd.DataFrame, status: dict) -> Path:
+    def write(self, key: str, rows: "pa.Table | pd.DataFrame", status: dict) -> Path:
         """Write one task's rows and status atomically (temporary file, then rename)."""
-        table = pa.Table.from_pandas(rows[list(RESULT_COLUMNS)].astype(RESULT_COLUMNS), preserve_index=False)
-        meta = dict(table.schema.metadata or {})
-        meta[_STATUS_META] = json.dumps(status, default=str).encode()
-        table = table.replace_schema_metadata(meta)
+        if isinstance(rows, pd.DataFrame):
+            rows = pa.Table.from_pandas(rows[list(RESULT_COLUMNS)].astype(RESULT_COLUMNS), schema=SCHEMA, preserve_index=False)
+        table = rows.replace_schema_metadata({_STATUS_META: json.dumps(status, default=str).encode()})
         final = self.path(key)
         tmp = self.root / f".{key}.{os.getpid()}.tmp"
-        pq.write_table(table, tmp)
+        pq.write_table(table, tmp, compression="snappy", write_statistics=False)
         os.replace(tmp, final)
         return final
 
-    def read(self, key: str) -> tuple[pd.DataFrame, dict]:
-        """Rows and status of a finished key."""
+    def read_table(self, key: str) -> tuple[pa.Table, dict]:
+        """Rows (Arrow) and status of a finished key."""
         table = pq.read_table(self.path(key))
-        status = json.loads(table.schema.metadata.get(_STATUS_META, b"{}"))
+        status = json.loads((table.schema.metadata or {}).get(_STATUS_META, b"{}"))
+        return table.replace_schema_metadata(None).cast(SCHEMA), status
+
+    def read(self, key: str) -> tuple[pd.DataFrame, dict]:
+        """Rows (pandas, canonical dtypes) and status of a finished key."""
+        table, status = self.read_table(key)
         rows = table.to_pandas()
         return (rows.astype(RESULT_COLUMNS) if len(rows) else empty_results()), status
 
