@@ -245,3 +245,20 @@ def test_filtering_the_roi_box_grown_by_the_support_equals_filtering_the_whole_i
     roi = prepare(image, mask, Settings(filter=spec))
     whole = apply_filter(arr, (1.0, 1.0, 1.0), spec)[msk == 1]
     np.testing.assert_allclose(np.sort(roi.values), np.sort(whole), rtol=1e-11, atol=1e-9)
+
+
+def test_real_ffts_equal_the_real_part_of_the_complex_response():
+    from radrepro.filters.riesz import riesz_transfer
+    from radrepro.filters.simoncelli import real_response
+
+    rng = np.random.default_rng(5)
+    for shape, axes in (((9, 10, 7), (0, 1, 2)), ((8, 9, 5), (0, 1)), ((10, 10, 10), (0, 1, 2))):
+        f = rng.normal(size=shape)
+        grid = tuple(shape[a] for a in axes)
+        order = (0, 2) + (0,) * (len(axes) - 2)
+        for m in (simoncelli_transfer(grid, 1), simoncelli_transfer(grid, 2) * riesz_transfer(grid, order)):
+            bshape = [1, 1, 1]
+            for a in axes:
+                bshape[a] = shape[a]
+            expected = np.real(np.fft.ifftn(np.fft.fftn(f, axes=axes) * m.reshape(bshape), axes=axes))
+            np.testing.assert_allclose(real_response(f, axes, m), expected, atol=1e-12)

@@ -21,7 +21,7 @@ import numpy as np
 from radrepro.errors import SettingsError
 from radrepro.filters.boundary import crop, filter_axes, pad
 from radrepro.filters.log import log_filter
-from radrepro.filters.simoncelli import DEFAULT_PAD, simoncelli_transfer
+from radrepro.filters.simoncelli import DEFAULT_PAD, real_response, simoncelli_transfer
 
 
 def riesz_transfer(shape: tuple[int, ...], order: tuple[int, ...]) -> np.ndarray:
@@ -42,8 +42,7 @@ def riesz_transfer(shape: tuple[int, ...], order: tuple[int, ...]) -> np.ndarray
 
 
 def _apply(f: np.ndarray, axes, transfer: np.ndarray) -> np.ndarray:
-    spec = np.fft.fftn(f, axes=axes)
-    return np.real(np.fft.ifftn(spec * transfer, axes=axes))
+    return real_response(f, axes, transfer)
 
 
 def riesz_log_filter(image: np.ndarray, sigma: float, order: tuple[int, ...], dims: str = "3D",
@@ -54,7 +53,7 @@ def riesz_log_filter(image: np.ndarray, sigma: float, order: tuple[int, ...], di
     f = pad(np.asarray(image, dtype=np.float64), radius, boundary, axes)
     g = log_filter(f, sigma, dims, boundary, truncate)
     t = riesz_transfer(tuple(g.shape[a] for a in axes), tuple(order))
-    return np.ascontiguousarray(crop(_apply(g, axes, _broadcast(t, g.ndim, axes)), radius, axes))
+    return np.ascontiguousarray(crop(_apply(g, axes, t), radius, axes))
 
 
 def riesz_simoncelli_filter(image: np.ndarray, level: int, order: tuple[int, ...], dims: str = "3D",
@@ -67,12 +66,6 @@ def riesz_simoncelli_filter(image: np.ndarray, level: int, order: tuple[int, ...
         f = pad(f, width, boundary, axes)
     shape = tuple(f.shape[a] for a in axes)
     t = simoncelli_transfer(shape, int(level)) * riesz_transfer(shape, tuple(order))
-    out = _apply(f, axes, _broadcast(t, f.ndim, axes))
+    out = _apply(f, axes, t)
     return np.ascontiguousarray(crop(out, width, axes)) if width else out
 
-
-def _broadcast(t: np.ndarray, ndim: int, axes) -> np.ndarray:
-    shape = [1] * ndim
-    for a, n in zip(axes, t.shape):
-        shape[a] = n
-    return t.reshape(shape)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import scipy.fft
 
 from radrepro.errors import SettingsError
 from radrepro.filters.boundary import crop, filter_axes, pad
@@ -47,14 +48,29 @@ def simoncelli_transfer(shape: tuple[int, ...], level: int = 1) -> np.ndarray:
     return h
 
 
-def _apply_transfer(f: np.ndarray, axes: tuple[int, ...], transfer) -> np.ndarray:
-    shape = tuple(f.shape[a] for a in axes)
-    t = transfer(shape)
+def real_response(f: np.ndarray, axes: tuple[int, ...], multiplier: np.ndarray) -> np.ndarray:
+    """``Re(ifftn(fftn(f) * multiplier))`` over ``axes`` for a real ``f``, with real FFTs.
+
+    For real ``f``, the real part equals the inverse transform with the Hermitian part of the
+    multiplier, ``(M(k) + conj(M(-k))) / 2``, which a real inverse FFT computes from half the
+    spectrum (half the memory and time of the complex transforms). ``multiplier`` is indexed by the
+    filtered axes in FFT order.
+    """
+    m = np.asarray(multiplier)
+    ax = tuple(range(m.ndim))
+    mirrored = np.roll(np.flip(m, axis=ax), 1, axis=ax)  # M(-k): index (-k) mod N on every axis
+    herm = (m + np.conj(mirrored)) / 2.0
+    half = herm[..., : m.shape[-1] // 2 + 1]
     bshape = [1] * f.ndim
-    for a, n in zip(axes, shape):
+    for a, n in zip(axes, half.shape):
         bshape[a] = n
-    spec = np.fft.fftn(f, axes=axes)
-    return np.real(np.fft.ifftn(spec * t.reshape(bshape), axes=axes))
+    spec = scipy.fft.rfftn(f, axes=axes, workers=1)
+    spec *= half.reshape(bshape)
+    return scipy.fft.irfftn(spec, s=[f.shape[a] for a in axes], axes=axes, workers=1)
+
+
+def _apply_transfer(f: np.ndarray, axes: tuple[int, ...], transfer) -> np.ndarray:
+    return real_response(f, axes, transfer(tuple(f.shape[a] for a in axes)))
 
 
 def simoncelli_filter(image: np.ndarray, level: int = 1, dims: str = "3D", boundary: str = "periodic",
