@@ -208,8 +208,12 @@ def _models(run: RunData) -> tuple[pd.DataFrame | None, str]:
         return None, ""
     from radrepro.models import compare_models
 
-    stab, _ = stability_frame(run)
-    stable = None if stab is None else stab.set_index("feature")["icc_low"]
+    raw = run.tables.get("stability")
+    if raw is not None and {"extractor", "feature", "icc_a_1_low"} <= set(raw.columns):  # one table per extractor
+        stable = {e: g.set_index("feature")["icc_a_1_low"] for e, g in raw.groupby("extractor")}
+    else:
+        stab, _ = stability_frame(run)
+        stable = None if stab is None else stab.set_index("feature")["icc_low"]
     meta = cases.set_index("case") if "case" in cases.columns else cases
     res = results[results["case"].astype(str).isin(meta.index.astype(str))]
     try:
