@@ -153,7 +153,7 @@ def _group_label(row: pd.Series, varying: list[str]) -> str:
         elif c == "features" and v.startswith("stable"):
             v = "stable"
         elif c == "perturbation":
-            v = "as acquired" if v == "none" else _short(v, 14)
+            v = "as acquired" if v == "none" else _short(v, 16)
         parts.append(SHORT.get(v, v))
     text = ", ".join(parts)
     if len(text) > 22 and len(parts) > 1:  # two lines keep the plot wide at column width
