@@ -100,7 +100,8 @@ def summarise(data: dict, markdown: bool = False) -> tuple[str, dict[str, float]
     voxels: dict[str, int] = {}
     for b in kind["case"]:
         e = b["extra_info"]
-        case_t[e["case"], e["extractor"]] = _median(b)
+        own = [x for x in e.get("peer_seconds") or [] if x is not None]
+        case_t[e["case"], e["extractor"]] = statistics.median(own) if own else _median(b)
         voxels[e["case"]] = e.get("roi_voxels")
     if case_t:
         peers = [p for p in PEERS if any((c, p) in case_t for c in CASES)]
@@ -129,8 +130,8 @@ def summarise(data: dict, markdown: bool = False) -> tuple[str, dict[str, float]
                 metrics[f"case.{c}.ratio_radrepro_pyradiomics"] = ratio
             if math.isfinite(si):
                 metrics[f"case.{c}.speedup_ibsi_convention"] = si
-        parts.append("Whole-case extraction, median per case (speed-up = pyradiomics / radrepro; "
-                     "peer column: fastest peer / radrepro IBSI convention)\n\n" + table(header, rows, markdown))
+        parts.append("Whole-case extraction, median per case (speed-up = pyradiomics / radrepro; peers: their "
+                     "own call; last column: fastest peer / radrepro IBSI convention)\n\n" + table(header, rows, markdown))
 
     # -- one pyradiomics class at a time ----------------------------------------------------------
     cls_t: dict[tuple[str, str, str], float] = {}

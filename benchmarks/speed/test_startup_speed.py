@@ -8,11 +8,13 @@ compiled already), single-threaded like the rest of the suite:
   (``extra_info['inner_seconds']``; the benchmark's own figure adds interpreter start-up), and the
   five slowest non-standard-library modules imported at the top two levels by
   ``python -X importtime`` (cumulative) in ``extra_info['slowest_imports']``.
-- ``test_jit``: one extraction of a small ROI (an ellipsoid of 1,300 voxels) in the IBSI convention
+- ``test_jit``: one extraction of a small ROI (an ellipsoid of 1,072 voxels) in the IBSI convention
   (all 11 families) and in the pyradiomics convention, twice each, in a fresh process whose numba
   cache (``NUMBA_CACHE_DIR``) is empty (``cold``: every kernel is compiled) or was filled by an
   earlier process (``cached``: kernels are loaded from disk). ``extra_info`` holds the first and
-  second call of each convention; first minus second is the compilation (or cache loading) cost.
+  second call of each convention; first minus second is the compilation (or cache loading) cost,
+  plus the modules each convention imports on first use (scipy.ndimage, scipy.spatial, scipy.fft,
+  the family modules: most of the cached first call).
 
 Run with ``.venv/bin/python -m pytest benchmarks/speed/test_startup_speed.py --benchmark-only``.
 The cold run takes a minute or more (it compiles every kernel); the marker ``startup`` selects or
