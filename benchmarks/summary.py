@@ -256,7 +256,9 @@ def log_mlflow(path: Path, data: dict, report: str, metrics: dict[str, float], u
         logging.getLogger(name).setLevel(logging.WARNING)
     mlflow.set_tracking_uri(uri)
     if mlflow.get_experiment_by_name(experiment) is None:
-        location = (ROOT / "runs" / "artifacts").resolve().as_uri() if uri.startswith("sqlite:") else None
+        location = None  # a local SQLite store keeps its artifacts beside the database file
+        if uri.startswith("sqlite:///"):
+            location = (Path(uri[len("sqlite:///"):]).parent / "artifacts").resolve().as_uri()
         mlflow.create_experiment(experiment, artifact_location=location)
     mlflow.set_experiment(experiment)
     mi = data.get("machine_info", {})
