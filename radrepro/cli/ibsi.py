@@ -13,11 +13,14 @@ def add_parser(sub) -> None:
         help="check radrepro's features against the IBSI reference values",
         description="Run the IBSI compliance check: IBSI 1 computes every feature on the digital phantom "
         "and on the CT phantom in configurations A-E and scores each value with the reference workbook's "
-        "rule. Prints a per-family summary; exits 0 only when every standardised reference value matches.",
+        "rule. IBSI 2 (--phase 2) compares the 33 filter response maps of the digital phantoms voxel by voxel "
+        "(1 %% of the reference range) and scores the filtered CT phantom's statistics in configurations A and B. "
+        "Prints a summary; exits 0 only when every standardised reference value matches.",
     )
     p.add_argument("--phase", type=int, choices=[1, 2], default=1, help="IBSI phase (default: 1)")
     p.add_argument("--dataset", default="all",
-                   help="data set to check: phantom, A, B, C, D, E or all (default: all)")
+                   help="data set to check: phantom, A, B, C, D, E (phase 1); phase1, A, B (phase 2: "
+                   "response maps, configurations A and B); or all (default: all)")
     p.add_argument("--data", type=Path, default=None,
                    help="folder with the IBSI data (ibsi1/...); default: 'ibsi' in radrepro's data cache "
                    "($RADREPRO_DATA or the user cache dir)")
