@@ -14,7 +14,7 @@ def add_parser(sub) -> None:
         description="Run the IBSI compliance check: IBSI 1 computes every feature on the digital phantom "
         "and on the CT phantom in configurations A-E and scores each value with the reference workbook's "
         "rule. IBSI 2 (--phase 2) compares the 33 filter response maps of the digital phantoms voxel by voxel "
-        "(1 %% of the reference range) and scores the filtered CT phantom's statistics in configurations A and B. "
+        "(1 percent of the reference range) and scores the filtered CT phantom's statistics in configurations A and B. "
         "Prints a summary; exits 0 only when every standardised reference value matches.",
     )
     p.add_argument("--phase", type=int, choices=[1, 2], default=1, help="IBSI phase (default: 1)")
