@@ -15,7 +15,7 @@ and prints, from the benchmarks' ``extra_info`` (see ``benchmarks/speed/``):
   the IBSI convention against every peer that ran;
 - per pyradiomics feature class and case: the same ratio for one class at a time;
 - per IBSI family: median time at each ROI size (32 grey levels), the log-log slope of time against
-  ROI voxels (1 = linear; fitted over 1e4-1e6 and over all sizes) and the cost of 256 vs 16 grey levels;
+  ROI voxels (1 = linear; fitted over 1e4-1e6, 1e5-1e6 and all sizes) and the cost of 256 vs 16 grey levels;
 - start-up: import times, JIT compilation (empty cache) and cache loading; Dask 1 vs 2 workers.
 
 Then logs one MLflow run to experiment ``radrepro-benchmarks`` (default store
@@ -168,19 +168,22 @@ def summarise(data: dict, markdown: bool = False) -> tuple[str, dict[str, float]
             series = [(pts[(s, lv)][1], pts[(s, lv)][0]) for s in sizes if (s, lv) in pts]
             slope_all = _slope(series)
             slope_big = _slope([p for p in series if p[0] >= 5_000])
+            slope_top = _slope([p for p in series if p[0] >= 50_000])
             big = max((s for s, _ in pts), default=None)
             mid = 100_000 if any(s == 100_000 for s, _ in pts) else big
             lo, hi = pts.get((mid, 16)), pts.get((mid, 256))
             level_cost = hi[0] / lo[0] if lo and hi else math.nan
             rows.append([f, *(_fmt_s(pts[(s, lv)][0]) if (s, lv) in pts else "-" for s in sizes),
-                         f"{slope_big:.2f}", f"{slope_all:.2f}", f"{level_cost:.2f}" if math.isfinite(level_cost) else "-"])
-            for name, v in (("slope_1e4_1e6", slope_big), ("slope_all", slope_all), ("levels_256_vs_16", level_cost)):
+                         f"{slope_big:.2f}", f"{slope_top:.2f}", f"{slope_all:.2f}",
+                         f"{level_cost:.2f}" if math.isfinite(level_cost) else "-"])
+            for name, v in (("slope_1e4_1e6", slope_big), ("slope_1e5_1e6", slope_top), ("slope_all", slope_all),
+                            ("levels_256_vs_16", level_cost)):
                 if math.isfinite(v):
                     metrics[f"family.{f}.{name}"] = v
             for s in sizes:
                 if (s, lv) in pts:
                     metrics[f"family.{f}.{s:.0e}.median_s".replace("+0", "")] = pts[(s, lv)][0]
-        header = ["family", *(f"{s:.0e} voxels".replace("+0", "") for s in sizes), "slope 1e4-1e6", "slope all",
+        header = ["family", *(f"{s:.0e} voxels".replace("+0", "") for s in sizes), "slope 1e4-1e6", "slope 1e5-1e6", "slope all",
                   "256 / 16 levels at 1e5"]
         parts.append("IBSI family kernels on synthetic ROIs (median at 32 grey levels; slope of log time vs "
                      "log ROI voxels, 1 = linear)\n\n" + table(header, rows, markdown))
