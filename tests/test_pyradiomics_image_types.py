@@ -187,3 +187,34 @@ def test_enable_all_image_types_on_brain1_against_live_pyradiomics(pyradiomics_d
     params = {"setting": {"binWidth": 25, "sigma": [1, 2, 3]}, "imageType": {t: {} for t in types}}
     ours = _compare_with_pyradiomics(params, d / "brain1_image.nrrd", d / "brain1_label.nrrd", extra_prefix="lbp-3D")
     assert "log-sigma-1-mm-3D_glrlm_RunEntropy" in ours and "lbp-3D-k_firstorder_Mean" in ours
+
+
+def test_lbp3d_equals_pyradiomics_code_with_its_missing_dependencies_supplied(lung1_crop, monkeypatch):
+    """pyradiomics' getLBP3DImage needs trimesh's icosphere and scipy's removed ``sph_harm``: supply both
+    (the icosphere from radrepro, ``sph_harm(m, n, azimuth, polar)`` = ``sph_harm_y(n, m, polar, azimuth)``,
+    SciPy's documented replacement) and run pyradiomics' own code; radrepro's port gives the same images."""
+    import sys
+    import types
+
+    import scipy.special
+    from radiomics import imageoperations
+
+    # the replacement's convention, by hand: Y_1^0 = sqrt(3 / (4 pi)) cos(polar), whatever the azimuth
+    assert scipy.special.sph_harm_y(1, 0, 0.3, 1.1).real == pytest.approx(np.sqrt(3 / (4 * np.pi)) * np.cos(0.3))
+    creation = types.ModuleType("trimesh.creation")
+    creation.icosphere = lambda subdivisions, radius: types.SimpleNamespace(vertices=pt.icosphere(subdivisions, radius))
+    trimesh = types.ModuleType("trimesh")
+    trimesh.creation = creation
+    monkeypatch.setitem(sys.modules, "trimesh", trimesh)
+    monkeypatch.setitem(sys.modules, "trimesh.creation", creation)
+    monkeypatch.setattr(scipy.special, "sph_harm", lambda m, n, theta, phi: scipy.special.sph_harm_y(n, m, phi, theta),
+                        raising=False)
+    image, mask = lung1_crop
+    params = {"lbp3DLevels": 3, "lbp3DIcosphereRadius": 1.5, "lbp3DIcosphereSubdivision": 1}
+    ref = list(imageoperations.getLBP3DImage(image, mask, **params))
+    ours = pt.get_lbp3d(image, mask, **params)
+    assert [r[1] for r in ref] == [o[1] for o in ours] == ["lbp-3D-m1", "lbp-3D-m2", "lbp-3D-m3", "lbp-3D-k"]
+    roi = sitk.GetArrayFromImage(mask) == 1
+    for (r_img, r_name, _), (o_img, _) in zip(ref, ours):
+        np.testing.assert_allclose(sitk.GetArrayFromImage(o_img)[roi], sitk.GetArrayFromImage(r_img)[roi],
+                                   rtol=1e-10, err_msg=r_name)

@@ -251,7 +251,7 @@ def get_lbp3d(image: sitk.Image, mask: sitk.Image, lbp3DLevels: int = 2, lbp3DIc
     f = np.real(np.sqrt(np.sum(f**2, axis=1)))
     k = np.real(k)
     out = []
-    result = np.ndarray(im_arr.shape)
+    result = np.zeros(im_arr.shape)  # pyradiomics leaves voxels outside the ROI uninitialised (np.ndarray)
     for l_idx in range(lbp3DLevels):
         result[roi] = f[:, l_idx]
         out.append((_like(result, image), "lbp-3D-m%d" % (l_idx + 1)))
