@@ -180,3 +180,22 @@ def test_run_cli_flags_are_documented():
     text = build_parser()._subparsers._group_actions[0].choices["run"].format_help()
     for flag in ("--scheduler", "--workers", "--tracking-uri", "--gate", "--compare-to", "--fresh"):
         assert flag in text
+
+
+def test_task_key_changes_with_everything_that_decides_the_numbers(monkeypatch):
+    from radrepro.suites import tasks
+    from radrepro.suites.tasks import PerturbationSpec, task_key
+
+    base = dict(image="image:a", mask="image:b", settings="s1", perturbation=PerturbationSpec(), extractor="radrepro@0.1.0",
+                convention="ibsi", spec={"name": "radrepro"})
+    key = task_key(**base)
+    assert key == task_key(**base) and len(key) == 32
+    for change in ({"image": "image:c"}, {"mask": "image:c"}, {"settings": "s2"}, {"extractor": "radrepro@0.2.0"},
+                   {"convention": "pyradiomics"}, {"spec": {"name": "radrepro", "params": "p.yaml"}},
+                   {"perturbation": PerturbationSpec(id="x", params='[{"kind":"noise"}]', seed=0)}):
+        assert task_key(**{**base, **change}) != key, change
+    noisy = PerturbationSpec(id="x", params='[{"kind":"noise"}]', seed=0)
+    assert task_key(**{**base, "perturbation": noisy}) != task_key(**{**base, "perturbation": PerturbationSpec(
+        id="x", params='[{"kind":"noise"}]', seed=1)})
+    monkeypatch.setattr(tasks, "code_digest", lambda: "other code")
+    assert task_key(**base) != key

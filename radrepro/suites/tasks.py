@@ -1,8 +1,8 @@
 """Extraction tasks: one (case x perturbation x extractor), its content address, and its execution.
 
 A task's key is a hash of everything that decides its numbers: the image content, the mask
-content, the settings digest, the perturbation (id, parameters and seed) and the extractor
-(name, version, convention). Two tasks with the same key give the same numbers, so a finished
+content, the settings digest, the perturbation (id, parameters and seed), the extractor
+(name, version, convention, suite entry) and radrepro's numeric source code. Two tasks with the same key give the same numbers, so a finished
 key is never computed again (:mod:`radrepro.suites.store`).
 
 :func:`execute` runs on a Dask worker: it applies the perturbation, extracts, and returns plain
@@ -16,6 +16,7 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -93,14 +94,41 @@ def content_digest(source: Any, cache: dict | None = None) -> str:
     return "image:" + image_digest(source)
 
 
+#: radrepro's code that decides the numbers of a task (hashed into every key by :func:`code_digest`)
+NUMERIC_CODE = ("features", "processing", "conventions", "perturbations", "extractors", "filters",
+                "engine.py", "case.py", "settings.py", "registry.py", "_numba.py")
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """Hash of radrepro's numeric source files (:data:`NUMERIC_CODE`).
+
+    Part of every task key, so that a change of the code (even without a version bump, as in a
+    development checkout) never reuses results computed by the old code.
+    """
+    import radrepro
+
+    root = Path(radrepro.__file__).resolve().parent
+    h = hashlib.sha256()
+    for name in NUMERIC_CODE:
+        target = root / name
+        files = sorted(target.rglob("*.py")) if target.is_dir() else [target] if target.is_file() else []
+        for f in files:
+            h.update(str(f.relative_to(root)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def task_key(image: str, mask: str, settings: str, perturbation: PerturbationSpec, extractor: str, convention: str,
              spec: dict | None = None) -> str:
     """The content address of one task (32 hex digits).
 
     ``extractor`` is the backend's ``name@version``; ``spec`` its suite entry (options such as a
-    parameter file change the numbers, so they are part of the key too).
+    parameter file change the numbers, so they are part of the key too); :func:`code_digest`
+    identifies radrepro's numeric code.
     """
     payload = canonical_json({
+        "code": code_digest(),
         "image": image,
         "mask": mask,
         "settings": settings,
