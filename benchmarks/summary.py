@@ -208,7 +208,11 @@ def summarise(data: dict, markdown: bool = False) -> tuple[str, dict[str, float]
     dask = {b["extra_info"]["workers"]: b for b in kind["dask"]}
     for w, b in sorted(dask.items()):
         ext = b["extra_info"].get("extraction_seconds") or [math.nan]
-        rows.append([f"Dask suite, {w} worker(s)", _fmt_s(_median(b)), f"of which tasks {_fmt_s(statistics.median(ext))}"])
+        inner = b["extra_info"].get("task_seconds_median")
+        rows.append([f"Dask suite, {w} worker(s)", _fmt_s(_median(b)), f"of which tasks {_fmt_s(statistics.median(ext))}"
+                     + (f"; median task inside its worker {_fmt_s(inner)}" if inner is not None else "")])
+        if inner is not None:
+            metrics[f"dask.workers{w}.task_median_s"] = inner
         metrics[f"dask.workers{w}.run_s"] = _median(b)
         metrics[f"dask.workers{w}.extraction_s"] = statistics.median(ext)
     if 1 in dask and 2 in dask:
@@ -226,7 +230,10 @@ def summarise(data: dict, markdown: bool = False) -> tuple[str, dict[str, float]
     for b in kind["other"]:
         e = b.get("extra_info", {})
         if "extractor" in e:
-            groups[b.get("group") or b["name"]][e["extractor"]] = _median(b)
+            key = b.get("group") or b["name"].split("[")[0]
+            if e.get("case") is not None:
+                key = f"{key} {e['case']}"
+            groups[key][e["extractor"]] = _median(b)
     rows = []
     for g, times in groups.items():
         py = times.get("pyradiomics")

@@ -1,12 +1,13 @@
 """Dask scaling: one small suite run on a local cluster of 1 and of 2 single-threaded workers.
 
 Issue 10. The suite (written to a temporary folder) is the synthetic multi-centre cohort cut to
-4 sites x 6 lesions (24 cases), unperturbed and with Gaussian noise at the image's own level (48
-tasks), radrepro's engine in the IBSI convention (all 11 families), no analyses; it runs through the public API (:func:`radrepro.suites.run_suite`) with
+4 sites x 6 lesions (24 cases), unperturbed, with Gaussian noise at the image's own level and
+rotated by 10 degrees (72 tasks of about 0.1 s each), radrepro's engine in the IBSI convention (all 11 families), no analyses; it runs through the public API (:func:`radrepro.suites.run_suite`) with
 ``fresh=True``, so every round recomputes every task. The figure is the whole run (cluster start,
 JIT warm-up from the cache, tasks, results table, MLflow logging to a SQLite store in the temporary
-folder); ``extra_info`` also holds the run's own extraction seconds (``RunSummary.extraction_seconds``)
-and the task count. Speed-up = 1-worker time / 2-worker time (``benchmarks/summary.py``).
+folder); ``extra_info`` also holds the run's own extraction seconds (``RunSummary.extraction_seconds``),
+the task count, and the median and sum of the seconds each task took inside its worker (from the
+run's ``status.parquet``): when they grow with the worker count, the workers compete for the cores. Speed-up = 1-worker time / 2-worker time (``benchmarks/summary.py``).
 
 Run with ``.venv/bin/python -m pytest benchmarks/speed/test_dask_scaling.py --benchmark-only``
 (marker ``dask``).
@@ -14,13 +15,14 @@ Run with ``.venv/bin/python -m pytest benchmarks/speed/test_dask_scaling.py --be
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 pytestmark = pytest.mark.dask
 
 SUITE = """
 name = "bench-dask"
-description = "speed benchmark: 24 synthetic lesions, unperturbed and with noise, radrepro IBSI convention"
+description = "speed benchmark: 24 synthetic lesions, unperturbed, with noise and rotated, radrepro IBSI convention"
 [[datasets]]
 card = "synthetic-multicentre"
 params = { n_sites = 4, lesions_per_site = 6 }
@@ -33,6 +35,8 @@ seed = 0
 unperturbed = true
 [[perturbations.chains]]
 steps = [{ kind = "noise" }]
+[[perturbations.chains]]
+steps = [{ kind = "rotation", angle = 10.0 }]
 [[extractors]]
 name = "radrepro"
 convention = "ibsi"
@@ -64,12 +68,16 @@ def test_suite_workers(benchmark, record, rounds, tmp_path, suite, workers):
         summaries.append(summary)
         return summary
 
-    benchmark.group = "Dask scaling: 48-task suite, IBSI convention"
-    record(kind="dask", workers=workers, suite=suite.name, cases=24, tasks=48, settings=suite.settings.to_dict())
+    benchmark.group = "Dask scaling: 72-task suite, IBSI convention"
+    record(kind="dask", workers=workers, suite=suite.name, cases=24, tasks=72, settings=suite.settings.to_dict())
     # warm-up: MLflow store created, numba cache written, worker imports in the OS file cache
     summary = benchmark.pedantic(run, rounds=rounds(2), iterations=1, warmup_rounds=1)
     measured = summaries[1:]
     benchmark.extra_info["extraction_seconds"] = [s.extraction_seconds for s in measured]
+    # seconds of each task measured inside its worker: contention shows here, scheduling overhead does not
+    status = pd.read_parquet(summary.status_path)
+    benchmark.extra_info["task_seconds_median"] = float(status["seconds"].median())
+    benchmark.extra_info["task_seconds_sum"] = float(status["seconds"].sum())
     benchmark.extra_info["tasks"] = summary.n_tasks
     benchmark.extra_info["computed"] = summary.n_computed
-    assert summary.n_failed == 0 and summary.n_computed == summary.n_tasks == 48
+    assert summary.n_failed == 0 and summary.n_computed == summary.n_tasks == 72
