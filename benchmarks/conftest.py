@@ -138,10 +138,14 @@ def _cpu_model() -> str:
     return ""
 
 
+def pytest_sessionstart(session):
+    session.config._radrepro_load_at_start = list(os.getloadavg())
+
+
 def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info["cpu_model"] = _cpu_model()
     machine_info["cores"] = os.cpu_count()
-    machine_info["load_average_at_start"] = list(os.getloadavg())
+    machine_info["load_average_at_start"] = getattr(config, "_radrepro_load_at_start", None)
     machine_info["threads"] = {v: os.environ.get(v, "") for v in THREAD_VARS}
 
 
