@@ -123,7 +123,8 @@ def ibsi_data() -> Path:
 
     path = shared_data_root() / "ibsi"
     if not (path / ibsi1.IMAGES["A"][0]).is_file():
-        pytest.skip(f"IBSI data not found at {path}; run `radrepro datasets fetch ibsi-1-phantoms` or set RADREPRO_SHARED_DATA")
+        pytest.skip(f"IBSI data not found at {path}; run `radrepro datasets fetch ibsi-1-phantoms` "
+                    "or set RADREPRO_SHARED_DATA")
     return path
 
 

@@ -112,11 +112,13 @@ def summarise(data: dict, markdown: bool = False) -> tuple[str, dict[str, float]
         rows = []
         for c in [c for c in CASES if any(k[0] == c for k in case_t)]:
             py, rp, ri = (case_t.get((c, x)) for x in ("pyradiomics", "radrepro-pyradiomics", "radrepro-ibsi"))
-            row = [c, str(voxels.get(c, "")), _fmt_s(py), _fmt_s(rp), _fmt_s(ri), *(_fmt_s(case_t.get((c, p))) for p in peers)]
+            row = [c, str(voxels.get(c, "")), _fmt_s(py), _fmt_s(rp), _fmt_s(ri),
+                   *(_fmt_s(case_t.get((c, p))) for p in peers)]
             ratio = rp / py if py and rp else math.nan
             sp, si = (py / rp if py and rp else math.nan), (py / ri if py and ri else math.nan)
             row += [f"{ratio:.3f}" if math.isfinite(ratio) else "-",
-                    _fmt_x(sp) + (" (target 20x: " + ("met" if sp >= TARGET_SPEEDUP else "not met") + ")" if math.isfinite(sp) else ""),
+                    _fmt_x(sp) + (f" (target 20x: {'met' if sp >= TARGET_SPEEDUP else 'not met'})"
+                                  if math.isfinite(sp) else ""),
                     _fmt_x(si)]
             peer_times = [case_t[(c, p)] for p in peers if (c, p) in case_t]
             if peers:
@@ -131,7 +133,8 @@ def summarise(data: dict, markdown: bool = False) -> tuple[str, dict[str, float]
             if math.isfinite(si):
                 metrics[f"case.{c}.speedup_ibsi_convention"] = si
         parts.append("Whole-case extraction, median per case (speed-up = pyradiomics / radrepro; peers: their "
-                     "own call; last column: fastest peer / radrepro IBSI convention)\n\n" + table(header, rows, markdown))
+                     "own call; last column: fastest peer / radrepro IBSI convention)\n\n"
+                     + table(header, rows, markdown))
 
     # -- one pyradiomics class at a time ----------------------------------------------------------
     cls_t: dict[tuple[str, str, str], float] = {}
@@ -183,7 +186,8 @@ def summarise(data: dict, markdown: bool = False) -> tuple[str, dict[str, float]
             for s in sizes:
                 if (s, lv) in pts:
                     metrics[f"family.{f}.{s:.0e}.median_s".replace("+0", "")] = pts[(s, lv)][0]
-        header = ["family", *(f"{s:.0e} voxels".replace("+0", "") for s in sizes), "slope 1e4-1e6", "slope 1e5-1e6", "slope all",
+        header = ["family", *(f"{s:.0e} voxels".replace("+0", "") for s in sizes),
+                  "slope 1e4-1e6", "slope 1e5-1e6", "slope all",
                   "256 / 16 levels at 1e5"]
         parts.append("IBSI family kernels on synthetic ROIs (median at 32 grey levels; slope of log time vs "
                      "log ROI voxels, 1 = linear)\n\n" + table(header, rows, markdown))
@@ -209,7 +213,8 @@ def summarise(data: dict, markdown: bool = False) -> tuple[str, dict[str, float]
     for w, b in sorted(dask.items()):
         ext = b["extra_info"].get("extraction_seconds") or [math.nan]
         inner = b["extra_info"].get("task_seconds_median")
-        rows.append([f"Dask suite, {w} worker(s)", _fmt_s(_median(b)), f"of which tasks {_fmt_s(statistics.median(ext))}"
+        rows.append([f"Dask suite, {w} worker(s)", _fmt_s(_median(b)),
+                     f"of which tasks {_fmt_s(statistics.median(ext))}"
                      + (f"; median task inside its worker {_fmt_s(inner)}" if inner is not None else "")])
         if inner is not None:
             metrics[f"dask.workers{w}.task_median_s"] = inner
@@ -309,7 +314,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.tracking_uri.startswith("sqlite:///"):
             Path(args.tracking_uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         run_id = log_mlflow(path, data, report, metrics, args.tracking_uri, args.experiment)
-        print(f"logged to MLflow: {args.tracking_uri}, experiment {args.experiment}, run {run_id} ({len(metrics)} metrics)")
+        print(f"logged to MLflow: {args.tracking_uri}, experiment {args.experiment}, run {run_id} "
+              f"({len(metrics)} metrics)")
     return 0
 
 

@@ -124,7 +124,8 @@ def test_class_extraction(benchmark, record, rounds, images, case, cls, extracto
     run, settings = _runner(extractor, img, msk, families=(cls,))
     benchmark.group = f"class {cls}, case {case}"
     record(kind="class", extractor=extractor, family=cls, settings=settings, **info)
-    result = benchmark.pedantic(run, rounds=rounds(3 if extractor == "pyradiomics" else 5), iterations=1, warmup_rounds=1)
+    n = rounds(3 if extractor == "pyradiomics" else 5)
+    result = benchmark.pedantic(run, rounds=n, iterations=1, warmup_rounds=1)
     benchmark.extra_info["n_features"] = _count(result)
     assert _count(result) > 0
 

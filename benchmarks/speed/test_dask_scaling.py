@@ -2,12 +2,15 @@
 
 Issue 10. The suite (written to a temporary folder) is the synthetic multi-centre cohort cut to
 4 sites x 6 lesions (24 cases), unperturbed, with Gaussian noise at the image's own level and
-rotated by 10 degrees (72 tasks of about 0.1 s each), radrepro's engine in the IBSI convention (all 11 families), no analyses; it runs through the public API (:func:`radrepro.suites.run_suite`) with
-``fresh=True``, so every round recomputes every task. The figure is the whole run (cluster start,
-JIT warm-up from the cache, tasks, results table, MLflow logging to a SQLite store in the temporary
-folder); ``extra_info`` also holds the run's own extraction seconds (``RunSummary.extraction_seconds``),
-the task count, and the median and sum of the seconds each task took inside its worker (from the
-run's ``status.parquet``): when they grow with the worker count, the workers compete for the cores. Speed-up = 1-worker time / 2-worker time (``benchmarks/summary.py``).
+rotated by 10 degrees (72 tasks of about 0.1 s each), radrepro's engine in the IBSI convention
+(all 11 families), no analyses; it runs through the public API (:func:`radrepro.suites.run_suite`)
+with ``fresh=True``, so every round recomputes every task. The figure is the whole run (cluster
+start, JIT warm-up from the cache, tasks, results table, MLflow logging to a SQLite store in the
+temporary folder); ``extra_info`` also holds the run's own extraction seconds
+(``RunSummary.extraction_seconds``), the task count, and the median and sum of the seconds each
+task took inside its worker (from the run's ``status.parquet``): when they grow with the worker
+count, the workers compete for the cores. Speed-up = 1-worker time / 2-worker time
+(``benchmarks/summary.py``).
 
 Run with ``.venv/bin/python -m pytest benchmarks/speed/test_dask_scaling.py --benchmark-only``
 (marker ``dask``).

@@ -43,7 +43,8 @@ def _points():
                     continue
                 large = size == SIZES[-1] and (levels == LEVELS[-1] or fam in SLOW_AT_1E6)
                 marks = [pytest.mark.large] if large else []
-                out.append(pytest.param(fam, size, levels, marks=marks, id=f"{fam}-{size:.0e}-{levels}".replace("+0", "")))
+                name = f"{fam}-{size:.0e}-{levels}".replace("+0", "")
+                out.append(pytest.param(fam, size, levels, marks=marks, id=name))
     return out
 
 
@@ -82,7 +83,10 @@ def synthetic_roi(voxels: int, levels: int):
 def test_family_kernel(benchmark, record, rounds, family, size, levels):
     roi = synthetic_roi(size, levels)
     module = family_module(family)
-    n = rounds(1 if family in SLOW_AT_1E6 and size >= 1_000_000 else 3 if size >= 1_000_000 else 5 if size >= 100_000 else 10)
+    if size >= 1_000_000:
+        n = rounds(1 if family in SLOW_AT_1E6 else 3)
+    else:
+        n = rounds(5 if size >= 100_000 else 10)
     benchmark.group = f"family scaling: {family}"
     record(kind="family_scaling", family=family, target_voxels=size, levels=levels,
            roi_voxels=int(roi.int_mask.sum()), box_voxels=int(roi.image.size), n_levels=int(roi.n_levels),

@@ -89,7 +89,8 @@ def _slowest_imports(module: str, n: int = 5) -> list[tuple[str, float]]:
         _, cumulative, name = line.split(":", 1)[1].split("|")
         depth = (len(name) - len(name.lstrip()) - 1) // 2
         name = name.strip()
-        if cumulative.strip().isdigit() and depth <= 1 and name != module and name.split(".")[0] not in sys.stdlib_module_names:
+        stdlib = name.split(".")[0] in sys.stdlib_module_names
+        if cumulative.strip().isdigit() and depth <= 1 and name != module and not stdlib:
             rows.append((name, int(cumulative) / 1e6))
     return sorted(rows, key=lambda r: -r[1])[:n]
 
