@@ -22,8 +22,8 @@ from radrepro.cli import main
 from radrepro.results import STATUS_COLUMNS, long_rows
 
 FEATURES = ["stat_mean", "stat_var", "ih_entropy", "cm_joint_max_3D_avg", "cm_contrast_3D_avg", "rlm_sre_3D_avg", "szm_zs_entr_3D", "morph_vol_approx"]
-TABLES = ["ibsi_compliance", "stability_by_family", "harmonisation_diagnostics", "model_performance", "speed"]
-FIGURES = ["icc_by_family", "combat_by_site", "auc_comparison", "speed_vs_roi"]
+TABLES = ["ibsi_compliance", "stability_by_family", "harmonisation_diagnostics", "model_performance", "radiogenomics_summary", "speed"]
+FIGURES = ["icc_by_family", "combat_by_site", "auc_comparison", "radiogenomics_volcano", "speed_vs_roi"]
 
 
 def _cohort(n_per_site: int = 8, seed: int = 0):
@@ -93,6 +93,10 @@ def full_run(store):
         warnings.simplefilter("ignore")
         harmonised, diag = harmonise_results(results[results["perturbation"] == "none"], meta, {"name": "combat-site", "batch": "site"})
         models = compare_models(results, meta, stability=stability.set_index("feature")["icc_a_1_low"], threshold=0.5, k=3, n_repeats=2, n_boot=200)
+        from radrepro.radiogenomics import features_from_results, radiogenomics
+
+        mol = meta.set_index("case").assign(mol_label=lambda m: m["label"] + np.random.default_rng(1).normal(0, 0.3, len(m)))
+        rg = radiogenomics(features_from_results(results), mol[["mol_label"]], site=mol["site"], predict=False)
     ibsi = pd.DataFrame({"dataset": ["phantom", "phantom", "A", "A", "A"], "tag": ["stat_mean", "cm_joint_max_3D_avg", "stat_mean", "stat_var", "ih_entropy"],
                          "family": ["stat", "cm", "stat", "stat", "ih"], "kind": "standardised",
                          "verdict": ["match", "match", "match", "no match", "match"], "value": 1.0, "reference": 1.0, "tolerance": 0.0})
@@ -100,6 +104,8 @@ def full_run(store):
             "seeds": {"perturbations": 7}}
     artifacts = {"results.parquet": results, "status.parquet": status, "cases.csv": meta, "stability.csv": stability,
                  "harmonised.parquet": harmonised, "harmonisation.csv": diag, "models.csv": models, "ibsi.csv": ibsi,
+                 "radiogenomics_summary.csv": rg.summary, "radiogenomics_survival.csv": rg.survival,
+                 "radiogenomics_associations.csv": rg.associations,
                  "provenance.json": json.dumps(prov), "environment.txt": "numpy==2.2.6\nscikit-learn==1.9.1\n",
                  "quick.toml": 'name = "quick"\n'}
     run_id, uri = _log_run(tmp, artifacts)
@@ -153,6 +159,7 @@ def test_html_is_self_contained_and_shows_the_tables(full_run):
     assert "4/5" in text and "2/3" in text  # IBSI matches: all data sets, configuration A
     assert run_id in text and "0123456789abcdef" in text and "10.7937/K9/TCIA.2015.LO9QL9SX" in text
     assert "omitted" not in text
+    assert "mol_label" in text and "linked" in text
 
 
 def _unescaped(line: str, ch: str) -> int:
@@ -196,7 +203,8 @@ def test_a_run_missing_sections_still_builds(store, tmp_path):
     out = tmp_path / "report"
     assert main(["report", run_id, "-o", str(out), "--tracking-uri", uri]) == 0
     text = (out / "report.html").read_text()
-    for section in ("IBSI compliance: omitted", "Stability: omitted", "Harmonisation: omitted", "Model performance: omitted"):
+    for section in ("IBSI compliance: omitted", "Stability: omitted", "Harmonisation: omitted", "Model performance: omitted",
+                    "Radiogenomics: omitted"):
         assert section in text
     assert (out / "tables" / "speed.tex").is_file() and (out / "figures" / "speed_vs_roi.png").is_file()
     assert not (out / "tables" / "model_performance.csv").exists()

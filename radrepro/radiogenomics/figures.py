@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 
-def volcano(associations: pd.DataFrame, stem: str | Path, *, fdr: float = 0.05) -> dict[str, Path]:
-    """Draw the volcano plot of an associations table to ``stem``.png and ``stem``.svg.
+def volcano_figure(associations: pd.DataFrame, *, fdr: float = 0.05):
+    """The volcano plot of an associations table as a matplotlib Figure.
 
     Points are coloured by molecular variable; significant associations (q < ``fdr``) are filled,
     the others hollow. The x axis is ``effect_r`` (see :mod:`radrepro.radiogenomics.associations`).
@@ -43,6 +43,14 @@ def volcano(associations: pd.DataFrame, stem: str | Path, *, fdr: float = 0.05) 
     axes[0][-1].legend(handles=handles, fontsize=7, frameon=False, loc="upper right")
     fig.suptitle(f"Radiomic-molecular associations (filled: q < {fdr:g})", fontsize=9)
     fig.tight_layout()
+    return fig
+
+
+def volcano(associations: pd.DataFrame, stem: str | Path, *, fdr: float = 0.05) -> dict[str, Path]:
+    """Draw :func:`volcano_figure` to ``stem``.png and ``stem``.svg."""
+    import matplotlib.pyplot as plt
+
+    fig = volcano_figure(associations, fdr=fdr)
     stem = Path(stem)
     paths = {}
     for ext in ("png", "svg"):

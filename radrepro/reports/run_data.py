@@ -13,6 +13,8 @@ the run's artifacts (Parquet or CSV):
 ``harmonised``                 the harmonised long results table
 ``models``                     :func:`radrepro.models.compare_models` table
 ``ibsi_compliance``            IBSI compliance rows (dataset, tag, family, kind, verdict, ...)
+``radiogenomics_*``            :class:`radrepro.radiogenomics.RadiogenomicsResult` tables (summary,
+                               survival, associations, prediction)
 ============================== ==========================================================
 
 Also read: ``provenance.json`` (versions, datasets with citations, seeds), ``environment.txt``
@@ -23,6 +25,7 @@ Also read: ``provenance.json`` (versions, datasets with citations, seeds), ``env
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +34,8 @@ import pandas as pd
 
 from radrepro.errors import DataUnavailableError, InputError
 
-TABLE_NAMES = ("results", "status", "cases", "stability", "harmonisation_diagnostics", "harmonised", "models", "ibsi_compliance")
+TABLE_NAMES = ("results", "status", "cases", "stability", "harmonisation_diagnostics", "harmonised", "models", "ibsi_compliance",
+               "radiogenomics_summary", "radiogenomics_survival", "radiogenomics_associations", "radiogenomics_prediction")
 ALIASES = {"metadata": "cases", "model_performance": "models", "ibsi": "ibsi_compliance", "harmonisation": "harmonisation_diagnostics"}
 
 
@@ -99,6 +103,7 @@ def load_run(run_id: str, tracking_uri: str, workdir: Path | None = None) -> Run
         metrics=dict(run.data.metrics),
     )
     dst = Path(workdir or tempfile.mkdtemp(prefix="radrepro-report-"))
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # a report prints its own one line
     try:
         local = Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="", dst_path=str(dst), tracking_uri=tracking_uri))
     except (MlflowException, OSError) as exc:

@@ -257,6 +257,50 @@ def model_section(run: RunData) -> Section:
     return sec
 
 
+# ------------------------------------------------------------------------------- radiogenomics
+def radiogenomics_section(run: RunData) -> Section:
+    sec = Section("radiogenomics", "Radiogenomics")
+    summary = run.tables.get("radiogenomics_summary")
+    if summary is None or summary.empty:
+        sec.omitted = "Radiogenomics: omitted, the run has no radiogenomics analysis (no molecular variables in its cases)."
+        return sec
+    stages = [c.removeprefix("significant_") for c in summary.columns if c.startswith("significant_")]
+    show = summary[["variable", "kind"]].copy()
+    for stage in stages:
+        show[stage.replace("_", " ")] = [f"{s}/{t}" for s, t in zip(summary[f"significant_{stage}"], summary[f"tested_{stage}"])]
+    show["verdict"] = summary["verdict"]
+    sec.tables["radiogenomics_summary"] = show
+    sec.captions["radiogenomics_summary"] = ("Significant feature associations (Benjamini-Hochberg q < 0.05) out of those tested, per molecular "
+                                             "variable and stage: all features, stable features, after in-fold ComBat, with site as covariate.")
+    sec.text = ("Each molecular variable is tested against every feature (Spearman, Mann-Whitney or Kruskal-Wallis by variable type), "
+                "then again on stable features only, after ComBat harmonisation fitted without the tested case (cross-fitting) and with "
+                "site as a covariate. Linked: associations survive site; site-confounded: they vanish once site is accounted for.")
+    survival = run.tables.get("radiogenomics_survival")
+    if survival is not None and "verdict" in survival.columns:
+        robust = survival[survival["verdict"] == "robust"]
+        if len(robust):
+            qcols = [c for c in robust.columns if c.startswith("q_")]
+            top = robust.sort_values(qcols[0]).groupby("variable", sort=False).head(10)
+            sec.tables["radiogenomics_surviving"] = top[["variable", "feature", *qcols]].round(6)
+            sec.captions["radiogenomics_surviving"] = "Associations that survive every stage (up to 10 per variable, by q value)."
+    prediction = run.tables.get("radiogenomics_prediction")
+    if prediction is not None and len(prediction) and "auc" in prediction.columns:
+        p = prediction.dropna(subset=["auc"])
+        if len(p):
+            table = p[["variable", "features", "harmonisation"]].copy()
+            table["AUC [95% CI]"] = [f"{a:.3f} [{lo:.3f}, {hi:.3f}]" for a, lo, hi in zip(p["auc"], p["auc_low"], p["auc_high"])]
+            sec.tables["radiogenomics_prediction"] = table
+            sec.captions["radiogenomics_prediction"] = "Cross-validated prediction of binary molecular variables (repeated stratified 5-fold CV)."
+    associations = run.tables.get("radiogenomics_associations")
+    if associations is not None and len(associations):
+        from radrepro.radiogenomics.figures import volcano_figure
+
+        sec.figures["radiogenomics_volcano"] = lambda: volcano_figure(associations)
+        sec.figure_captions["radiogenomics_volcano"] = ("Effect (correlation scale) against -log10 p per stage; filled points: q < 0.05; "
+                                                        "colour: molecular variable.")
+    return sec
+
+
 # --------------------------------------------------------------------------------------- speed
 def speed_frame(run: RunData) -> pd.DataFrame | None:
     """One row per ok extraction task: extractor, case, seconds, roi (size) and its unit."""
@@ -312,4 +356,4 @@ def speed_section(run: RunData) -> Section:
     return sec
 
 
-SECTIONS = (ibsi_section, stability_section, harmonisation_section, model_section, speed_section)
+SECTIONS = (ibsi_section, stability_section, harmonisation_section, model_section, radiogenomics_section, speed_section)
