@@ -49,7 +49,7 @@ GATE = "[gate]\nspeed_ratio = 3.0\n"
 
 def _args(folder, out, address, uri, *more):
     return ["run", str(folder / "gated.toml"), "--out", str(folder / out), "--scheduler", address, "--tracking-uri", uri,
-            "--no-progress", *more]
+            "--no-progress", "--no-report", *more]
 
 
 def test_unchanged_rerun_passes_against_latest(baseline, address, uri, capsys):

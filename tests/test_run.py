@@ -19,9 +19,12 @@ def test_run_small_suite_with_a_bad_case(tmp_path, monkeypatch, capsys):
         '[settings]\nreseg_range = [-1000, 400]\n'
     )
     out = tmp_path / "runs"
-    assert main(["run", str(suite), "--out", str(out), "--no-progress"]) == 0
+    assert main(["run", str(suite), "--out", str(out), "--no-progress", "--report-dir", str(tmp_path / "report")]) == 0
     printed = capsys.readouterr().out
     assert "5 cases, 0 failed" in printed and "mlflow ui --backend-store-uri sqlite:///" in printed
+    assert f"report:     {tmp_path / 'report' / 'report.html'}" in printed  # the run ends with its report
+    cases = pd.read_csv(out / "small" / "cases.csv").set_index("case")
+    assert cases.loc["syn-B-01", "site"] == "B" and "mol_site" in cases.columns
     results = read_results(out / "small" / "results.parquet")
     assert set(results["case"]) == {"ibsi-digital-phantom", "syn-A-00", "syn-A-01", "syn-B-00", "syn-B-01"}
     phantom = results[results["case"] == "ibsi-digital-phantom"].set_index("feature")["value"]

@@ -56,7 +56,7 @@ def test_bit_identical_with_1_and_2_workers_threads_and_an_existing_scheduler(tm
     threads = run_suite(suite, runs_dir=tmp_path / "threads", workers=2, processes=False, tracking_uri=uri, progress=False)
     # the CLI with --scheduler: the same code path on a cluster started elsewhere (two worker processes)
     assert main(["run", str(suite.path), "--out", str(tmp_path / "sched"), "--scheduler", address,
-                 "--tracking-uri", uri, "--no-progress"]) == 0
+                 "--tracking-uri", uri, "--no-progress", "--no-report"]) == 0
     assert f"{SMALL_TASKS} ({SMALL_TASKS} computed, 0 already done)" in capsys.readouterr().out
     tables = {name: read_results(tmp_path / name / "small" / "results.parquet") for name in ("w1", "threads", "sched")}
     ref = tables["w1"]
@@ -132,7 +132,7 @@ def test_sigkill_midway_then_rerun_loses_nothing_and_computes_nothing_twice(tmp_
     env = {**os.environ, "PYTHONPATH": str(ROOT / "tests"), "MLFLOW_TRACKING_URI": uri}
     set_worker_env(address, RADREPRO_TEST_DELAY="0.5")  # slow tasks, so that the kill comes midway
     proc = subprocess.Popen([sys.executable, "-m", "radrepro", "run", str(suite_path), "--out", str(out), "--scheduler", address,
-                             "--no-progress"], env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             "--no-progress", "--no-report"], env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     parts = out / "killed" / "parts"
     deadline = time.monotonic() + 120
     try:

@@ -29,6 +29,9 @@ def add_parser(sub) -> None:
     p.add_argument("--compare-to", default=None, metavar="RUN",
                    help="compare with an earlier run (run id, 'latest' or results file): per-feature differences, speed ratio")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--report-dir", type=Path, default=None, metavar="DIR",
+                   help="where the run's report goes (default: reports/<suite>-<run id>/)")
+    p.add_argument("--no-report", action="store_true", help="do not build the report at the end of the run")
     p.set_defaults(func=run)
 
 
@@ -70,6 +73,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"status:     {summary.status_path}")
     print(f"MLflow run: {summary.run_id} in {summary.tracking_uri}")
     print(f"open it:    {ui_command(summary.tracking_uri)}")
+    if not args.no_report:
+        from radrepro.reports import build_report
+
+        report = build_report(summary.run_id, args.report_dir, summary.tracking_uri)
+        print(f"report:     {report / 'report.html'}")
     if summary.comparison is not None:
         _print_comparison(summary.comparison)
     if summary.gate is not None:

@@ -1,4 +1,4 @@
-"""The suite's analyses: IBSI compliance, stability, harmonisation, models.
+"""The suite's analyses: IBSI compliance, stability, harmonisation, models, radiogenomics.
 
 Each analysis reads the long results table (IBSI compliance reads the phantoms with IBSI's own
 settings instead) and returns tables, written next to the results, and metrics, logged to MLflow.
@@ -180,6 +180,11 @@ def _case_metadata(cases) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def write_case_metadata(cases, path: Path) -> Path:
+    """The cases' metadata (site, label, molecular variables, ...; one row per case) as a CSV artifact."""
+    return _write_csv(_case_metadata(cases), path)
+
+
 def _harmonisation(suite: Suite, results: pd.DataFrame, cases, out_dir: Path, out: AnalysisOutput, notes: list[str]) -> None:
     from radrepro.harmonisation import harmonise_results, load_recipe
     from radrepro.results import write_results
@@ -238,6 +243,32 @@ def _models(suite: Suite, results: pd.DataFrame, cases, out_dir: Path, out: Anal
     out.metrics.update({_metric_name("models", k): float(v) for k, v in metrics.items()})
 
 
+def _radiogenomics(suite: Suite, results: pd.DataFrame, cases, out_dir: Path, out: AnalysisOutput, notes: list[str]) -> None:
+    from radrepro.radiogenomics import suite_step
+
+    options = {k: v for k, v in suite.analyses["radiogenomics"].items() if k != "optional"}
+    meta = _case_metadata(cases)
+    variables = options.pop("variables", None) or [c for c in meta.columns if str(c).startswith("mol_")]
+    if not variables:
+        _skip_or_raise(suite, "radiogenomics", SettingsError("no case has molecular metadata (mol_* columns)",
+                                                             "include a data set with a molecular table"), notes)
+        return
+    meta = meta.dropna(subset=variables, how="all")  # cases without molecular data (phantoms) are left out
+    data = results[results["case"].isin(meta["case"])]
+    if "extractor" not in options and data["extractor"].nunique() > 1:
+        options["extractor"] = sorted(data["extractor"].unique())[0]
+        notes.append(f"radiogenomics on the features of {options['extractor']} (set extractor = ... to choose)")
+    stability = out.tables.get("stability")
+    if stability is not None and "extractor" in stability.columns:
+        stability = stability[stability["extractor"] == (options.get("extractor") or data["extractor"].iloc[0])]
+    folder = out_dir / "radiogenomics"
+    summary, metrics = suite_step(data, meta, variables=variables, stability=stability, out_dir=folder, **options)
+    out.tables["radiogenomics_summary"] = summary
+    for path in sorted(folder.iterdir()):
+        out.artifacts[path.stem if path.suffix != ".svg" else f"{path.stem}_svg"] = path
+    out.metrics.update({_metric_name(k): float(v) for k, v in metrics.items()})
+
+
 def _write_csv(df: pd.DataFrame, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(path, index=False, float_format="%.17g")
@@ -255,7 +286,8 @@ def run_analyses(suite: Suite, results: pd.DataFrame, cases, out_dir: Path, note
             out.artifacts["ibsi"] = _write_csv(previous.tables["ibsi"], out_dir / "ibsi.csv")
     steps = {"stability": lambda: _stability(suite, results, out_dir, out, notes),
              "harmonisation": lambda: _harmonisation(suite, results, cases, out_dir, out, notes),
-             "models": lambda: _models(suite, results, cases, out_dir, out, notes)}
+             "models": lambda: _models(suite, results, cases, out_dir, out, notes),
+             "radiogenomics": lambda: _radiogenomics(suite, results, cases, out_dir, out, notes)}
     failed = 0
     for name, step in steps.items():
         if name not in suite.analyses:

@@ -38,6 +38,7 @@ analyses run on the results, and the tolerances of the nightly gate.
     [analyses.harmonisation]             # ComBat across sites on the unperturbed results
     recipe = "combat-site"
     [analyses.models]                    # model performance (needs radrepro.models)
+    [analyses.radiogenomics]             # feature-molecular associations (case metadata mol_*)
 
     [execution]
     retries = 1                          # a task that raises is retried this often, then recorded as failed
@@ -76,6 +77,7 @@ _ANALYSES = {
     "stability": {"perturbations", "optional"},
     "harmonisation": {"recipe", "perturbations", "diagnostics", "optional"},
     "models": {"optional", "options"},
+    "radiogenomics": {"optional", "variables", "site", "icc_threshold", "fdr", "predict", "extractor"},
 }
 _EXECUTION_KEYS = {"retries", "numba_threads"}
 _GATE_KEYS = {"rtol", "atol", "speed_ratio", "stability_drop", "ibsi_matches_lost", "features"}

@@ -347,7 +347,8 @@ def run_suite(
         gate_report = gate_mod.evaluate(suite, results, metrics, reference["baseline"])
     if "compare_to" in reference:
         comparison = gate_mod.compare(suite, results, metrics, reference["compare_to"])
-    artifacts = {"results": results_path, "status": status_path, **analysis.artifacts}
+    cases_path = analyses_mod.write_case_metadata(cases, out / "cases.csv")
+    artifacts = {"results": results_path, "status": status_path, "cases": cases_path, **analysis.artifacts}
     if gate_report is not None:
         artifacts["gate"] = gate_report.write(out / "gate.txt")
     if comparison is not None:
