@@ -228,3 +228,28 @@ def test_force2d_is_ibsi_two_and_a_half_d(cases):
     assert len(texture) == 76 and r.n_differ == 0
     assert set(texture["a_feature"].str.extract(r"_(2_5D(?:_avg)?)$")[0].dropna()) == {"2_5D_avg", "2_5D"}
     assert not texture["a_feature"].str.contains("3D").any()  # 3D values present in A, not picked
+
+
+def test_cli_two_mlflow_runs(tmp_path, capsys):
+    """Two runs as `radrepro run` logs them (results.parquet artifact) in a real SQLite store."""
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    exp = mlflow.create_experiment("radrepro-x", artifact_location=(tmp_path / "artifacts").as_uri())
+    a = _table("x@1", {"c1": {"f": 1.0, "g": 2.0}, "c2": {"f": 3.0, "g": 4.0}}, {"c1": 1.0, "c2": 1.0})
+    b = a.assign(extractor="x@2", value=a["value"] * np.where(a["feature"] == "g", 1 + 1e-3, 1.0))
+    ids = []
+    for name, table in (("a", a), ("b", b)):
+        folder = tmp_path / name
+        folder.mkdir()
+        with mlflow.start_run(experiment_id=exp) as run:
+            mlflow.log_artifact(str(write_results(table, folder / "results.parquet")))
+            ids.append(run.info.run_id)
+    code = main(["compare", "--a", f"run:{ids[0]}", "--b", ids[1], "--tracking-uri", uri, "--fail-above", "1e-6",
+                 "-o", str(tmp_path / "o.csv")])
+    assert code == 1
+    o = pd.read_csv(tmp_path / "o.csv").set_index("feature")
+    assert o.loc["g", "max_rel_diff"] == pytest.approx(1e-3 / (1 + 1e-3), rel=1e-4) and o.loc["f", "max_abs_diff"] == 0
+    assert main(["compare", "--a", "run:" + "0" * 32, "--b", ids[1], "--tracking-uri", uri]) == 2
+    assert "no MLflow run" in capsys.readouterr().err

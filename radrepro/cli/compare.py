@@ -8,14 +8,17 @@ import sys
 from pathlib import Path
 
 EPILOG = """\
-A side (--a, --b) is either a results file (results.parquet of a run, or a CSV of the same columns)
-or an extractor to run now on --data: radrepro (IBSI convention), radrepro:pyradiomics, pyradiomics,
-mirp, nyxus. Features line up by name, or through the IBSI <-> pyradiomics crosswalk.
+A side (--a, --b) is a results file (results.parquet of a run, or a CSV of the same columns), an
+MLflow run logged by `radrepro run` (run:RUN_ID, or the bare 32-character run id; store from
+--tracking-uri), or an extractor to run now on --data: radrepro (IBSI convention),
+radrepro:pyradiomics, pyradiomics, mirp, nyxus. Features line up by name, or through the IBSI <->
+pyradiomics crosswalk.
 
 examples:
   radrepro compare --a pyradiomics --b radrepro:pyradiomics --data ../shared/data/pyradiomics/data --params Params.yaml
   radrepro compare --a radrepro --b pyradiomics --data DIR --cases lung1,brain1 -o compare.csv
   radrepro compare --a runs/old/results.parquet --b runs/new/results.parquet --fail-above 1e-6
+  radrepro compare --a run:0f3c... --b run:9ab1... --tracking-uri sqlite:///runs/mlflow.db
 """
 
 
@@ -33,6 +36,8 @@ def add_parser(sub) -> None:
     p.add_argument("--b", required=True, metavar="SIDE", help="results file or extractor (see below)")
     p.add_argument("--a-extractor", metavar="NAME", help="extractor to take from a results file A that holds several")
     p.add_argument("--b-extractor", metavar="NAME", help="extractor to take from a results file B that holds several")
+    p.add_argument("--tracking-uri", metavar="URI", help="MLflow store of run:RUN_ID sides (default: $MLFLOW_TRACKING_URI, "
+                   "else runs/mlflow.db)")
     p.add_argument("--data", help="folder of <case>_image/<case>_label pairs, or a dataset card (for extractors run now)")
     p.add_argument("--cases", help="comma-separated case ids to use from --data (default: all)")
     p.add_argument("--params", "--settings", dest="params",
@@ -54,12 +59,31 @@ def _is_results_file(side: str) -> bool:
     return Path(side).suffix.lower() in (".parquet", ".csv") or Path(side).is_file()
 
 
+def _run_id(side: str) -> str | None:
+    """The MLflow run id of a ``run:RUN_ID`` side (or a bare 32-hex run id), else None."""
+    import re
+
+    if side.startswith("run:"):
+        return side[4:]
+    return side if re.fullmatch(r"[0-9a-f]{32}", side) else None
+
+
+def _is_recorded(side: str) -> bool:
+    return _is_results_file(side) or _run_id(side) is not None
+
+
 def _side(args, side: str, extractor_name: str | None, cases, settings, where: str):
     from radrepro.compare import parse_extractor, read_side, run_extractor
     from radrepro.errors import InputError
 
     if _is_results_file(side):
         return read_side(side, extractor_name, where)
+    if (run_id := _run_id(side)) is not None:
+        from radrepro.compare import select_extractor
+        from radrepro.tracking.runs import load_reference, resolve_tracking_uri
+
+        reference = load_reference(run_id, resolve_tracking_uri(args.tracking_uri, Path("runs")), suite="")
+        return select_extractor(reference.results, extractor_name, where)
     if cases is None:
         raise InputError(f"{where} is the extractor '{side}' but no --data was given", "pass --data DIR or a dataset card")
     extractor = parse_extractor(side, args.params)
@@ -82,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.params)
     names = [c.strip() for c in args.cases.split(",") if c.strip()] if args.cases else None
-    needs_data = not (_is_results_file(args.a) and _is_results_file(args.b))
+    needs_data = not (_is_recorded(args.a) and _is_recorded(args.b))
     cases = load_data(args.data, names) if (needs_data and args.data) else None
     a = _side(args, args.a, args.a_extractor, cases, settings, "side A")
     b = _side(args, args.b, args.b_extractor, cases, settings, "side B")
