@@ -25,7 +25,9 @@ from typing import Any, Iterator
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+# ITK (SimpleITK's resampling, filters) starts one thread per core unless told otherwise: with one
+# worker per core that oversubscribes the machine
+_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS")
 
 
 def usable_cores() -> int:
@@ -37,7 +39,7 @@ def usable_cores() -> int:
 
 
 class NumbaThreads(WorkerPlugin):
-    """Worker plugin: numba (and BLAS) thread counts of a worker, set when the plugin is registered."""
+    """Worker plugin: numba, BLAS and ITK thread counts of a worker, set when the plugin is registered."""
 
     name = "radrepro-numba-threads"
 
@@ -48,8 +50,11 @@ class NumbaThreads(WorkerPlugin):
         os.environ["NUMBA_NUM_THREADS"] = str(self.threads)  # effective if numba is not imported yet
         for var in _THREAD_VARS:
             os.environ.setdefault(var, "1")
+        import SimpleITK as sitk
+
         from radrepro.suites.tasks import set_numba_threads
 
+        sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(self.threads)
         set_numba_threads(self.threads)
 
 
