@@ -95,8 +95,12 @@ def full_run(store):
         models = compare_models(results, meta, stability=stability.set_index("feature")["icc_a_1_low"], threshold=0.5, k=3, n_repeats=2, n_boot=200)
         from radrepro.radiogenomics import features_from_results, radiogenomics
 
-        mol = meta.set_index("case").assign(mol_label=lambda m: m["label"] + np.random.default_rng(1).normal(0, 0.3, len(m)))
-        rg = radiogenomics(features_from_results(results), mol[["mol_label"]], site=mol["site"], predict=False)
+        wide = features_from_results(results)
+        # a molecular variable that follows the first feature's deviation within its site: linked, whatever the site
+        site = meta.set_index("case")["site"].reindex(wide.index)
+        within = wide[FEATURES[0]].groupby(site).transform(lambda v: (v - v.mean()) / v.std())
+        mol = meta.set_index("case").assign(mol_expr=within + np.random.default_rng(1).normal(0, 0.1, len(meta)))
+        rg = radiogenomics(wide, mol[["mol_expr"]], site=mol["site"], predict=False)
     ibsi = pd.DataFrame({"dataset": ["phantom", "phantom", "A", "A", "A"], "tag": ["stat_mean", "cm_joint_max_3D_avg", "stat_mean", "stat_var", "ih_entropy"],
                          "family": ["stat", "cm", "stat", "stat", "ih"], "kind": "standardised",
                          "verdict": ["match", "match", "match", "no match", "match"], "value": 1.0, "reference": 1.0, "tolerance": 0.0})
@@ -159,7 +163,7 @@ def test_html_is_self_contained_and_shows_the_tables(full_run):
     assert "4/5" in text and "2/3" in text  # IBSI matches: all data sets, configuration A
     assert run_id in text and "0123456789abcdef" in text and "10.7937/K9/TCIA.2015.LO9QL9SX" in text
     assert "omitted" not in text
-    assert "mol_label" in text and "linked" in text
+    assert "mol_expr" in text and "linked" in text
 
 
 def _unescaped(line: str, ch: str) -> int:
