@@ -7,7 +7,7 @@ import pytest
 from _texture_refs import random_levels, ref_ngtdm
 
 from radrepro.features import _texture
-from radrepro.features.ngtdm import ngtdm_features, ngtdm_ibsi, ngtdm_matrices
+from radrepro.features.ngtdm import ngtdm_features, ngtdm_ibsi, ngtdm_isolated, ngtdm_matrices
 
 PLUS = np.array([[[1, 2, 1], [2, 3, 2], [1, 2, 1]]], dtype=np.int32)
 
@@ -28,6 +28,10 @@ def test_voxel_without_roi_neighbours_is_left_out():
     s, n = ngtdm_matrices(lv, _texture.neighbourhood(1, True), 2)
     assert n[0].tolist() == [1, 1]
     np.testing.assert_allclose(s[0], [1.0, 1.0])
+    # the same with the isolated voxel counted apart (pyradiomics adds it to n)
+    s1, n1, isolated = ngtdm_isolated(lv, _texture.neighbourhood(1, True), 2)
+    np.testing.assert_array_equal(s1, s[0])
+    assert n1.tolist() == [1, 1] and isolated.tolist() == [0, 1]
 
 
 def _loop_features(s, n):

@@ -30,6 +30,7 @@ def _ngtdm_kernel(levels, offsets, n_levels, per_slice):
     ns = nz if per_slice else 1
     s_out = np.zeros((ns, n_levels), dtype=np.float64)
     n_out = np.zeros((ns, n_levels), dtype=np.int64)
+    alone = np.zeros((ns, n_levels), dtype=np.int64)  # ROI voxels without ROI neighbours, per level
     for z in range(nz):
         s = z if per_slice else 0
         for y in range(ny):
@@ -50,10 +51,11 @@ def _ngtdm_kernel(levels, offsets, n_levels, per_slice):
                         total += b
                         count += 1
                 if count == 0:
+                    alone[s, a - 1] += 1
                     continue
                 s_out[s, a - 1] += abs(a - total / count)
                 n_out[s, a - 1] += 1
-    return s_out, n_out
+    return s_out, n_out, alone
 
 
 def ngtdm_matrices(levels: np.ndarray, offsets: np.ndarray, n_levels: int, *, per_slice: bool = False):
@@ -80,7 +82,25 @@ def ngtdm_matrices(levels: np.ndarray, offsets: np.ndarray, n_levels: int, *, pe
     """
     lv = _texture.check_levels(levels, n_levels, "ngtdm_matrices")
     off = _texture.check_offsets(offsets, "ngtdm_matrices")
-    return _ngtdm_kernel(lv, off, int(n_levels), bool(per_slice))
+    s, n, _ = _ngtdm_kernel(lv, off, int(n_levels), bool(per_slice))
+    return s, n
+
+
+def ngtdm_isolated(levels: np.ndarray, offsets: np.ndarray, n_levels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`ngtdm_matrices` (one row) plus, per grey level, the ROI voxels without ROI neighbours.
+
+    IBSI leaves those voxels out; pyradiomics counts them in ``n`` (with nothing added to ``s``).
+
+    Returns
+    -------
+    s, n, isolated
+        Shapes ``(Ng,)``: ``s`` and ``n`` as :func:`ngtdm_matrices`, ``isolated`` (int64) the
+        voxels of each level that have no neighbour inside the ROI.
+    """
+    lv = _texture.check_levels(levels, n_levels, "ngtdm_isolated")
+    off = _texture.check_offsets(offsets, "ngtdm_isolated")
+    s, n, isolated = _ngtdm_kernel(lv, off, int(n_levels), False)
+    return s[0], n[0], isolated[0]
 
 
 def ngtdm_features(sn: np.ndarray) -> np.ndarray:
@@ -135,7 +155,7 @@ def ngtdm_ibsi(levels: np.ndarray, n_levels: int, dims=("3D",), distance: int = 
     for in_plane, wanted in ((True, "2D" in dims or "2.5D" in dims), (False, "3D" in dims)):
         if not wanted:
             continue
-        s, n = _ngtdm_kernel(lv, _texture.neighbourhood(int(distance), in_plane), int(n_levels), in_plane)
+        s, n, _ = _ngtdm_kernel(lv, _texture.neighbourhood(int(distance), in_plane), int(n_levels), in_plane)
         sn = np.stack([s, n.astype(np.float64)], axis=1)
         # a matrix is empty when no voxel was counted: zero s with zero n
         if in_plane:

@@ -3,48 +3,19 @@
 For each ROI voxel of level i, A is the mean level of its ROI neighbours (pyradiomics' angles, both
 directions, Chebyshev distances in ``distances``); ``s_i`` sums ``|i - A|`` and ``n_i`` counts the
 voxels. Unlike IBSI (and radrepro's :func:`radrepro.features.ngtdm.ngtdm_matrices`), pyradiomics
-counts a voxel without ROI neighbours in ``n_i`` (adding 0 to ``s_i``), so this class has its own
-one-pass kernel.
+counts a voxel without ROI neighbours in ``n_i`` (adding 0 to ``s_i``): the IBSI kernel's count of
+such voxels (:func:`radrepro.features.ngtdm.ngtdm_isolated`) is added back.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from radrepro._numba import jit
 from radrepro.conventions._pyradiomics.common import ClassInput, selected
+from radrepro.features.ngtdm import ngtdm_isolated
 
 NAME = "ngtdm"
 FEATURES = {n: "enabled" for n in ("Busyness", "Coarseness", "Complexity", "Contrast", "Strength")}
-
-
-@jit
-def _ngtdm_kernel(levels, offsets, n_levels):
-    nz, ny, nx = levels.shape
-    s_out = np.zeros(n_levels, dtype=np.float64)
-    n_out = np.zeros(n_levels, dtype=np.int64)
-    for z in range(nz):
-        for y in range(ny):
-            for x in range(nx):
-                a = levels[z, y, x]
-                if a <= 0:
-                    continue
-                total = 0
-                count = 0
-                for k in range(offsets.shape[0]):
-                    zz = z + offsets[k, 0]
-                    yy = y + offsets[k, 1]
-                    xx = x + offsets[k, 2]
-                    if zz < 0 or zz >= nz or yy < 0 or yy >= ny or xx < 0 or xx >= nx:
-                        continue
-                    b = levels[zz, yy, xx]
-                    if b > 0:
-                        total += b
-                        count += 1
-                n_out[a - 1] += 1
-                if count > 0:
-                    s_out[a - 1] += abs(a - total / count)
-    return s_out, n_out
 
 
 def ngtdm_counts(levels: np.ndarray, offsets: np.ndarray, n_levels: int) -> tuple[np.ndarray, np.ndarray]:
@@ -57,11 +28,8 @@ def ngtdm_counts(levels: np.ndarray, offsets: np.ndarray, n_levels: int) -> tupl
     offsets
         The neighbourhood ``(n, 3)`` as ``(dz, dy, dx)`` (both directions).
     """
-    lv = np.ascontiguousarray(levels, dtype=np.int32)
-    off = np.ascontiguousarray(offsets, dtype=np.int64).reshape(-1, 3)
-    if lv.ndim != 3:
-        raise ValueError(f"ngtdm_counts: levels must be 3D (z, y, x), got {lv.ndim} dimensions")
-    return _ngtdm_kernel(lv, off, int(n_levels))
+    s, n, isolated = ngtdm_isolated(levels, offsets, n_levels)
+    return s, n + isolated
 
 
 def compute(data: ClassInput, names=None) -> dict[str, float]:
