@@ -326,7 +326,7 @@ def suite_step(
         for predicted variables, ``radiogenomics.<variable>.auc.<features>.<harmonisation>``.
     """
     meta = metadata.set_index("case") if "case" in metadata.columns else metadata
-    meta.index = meta.index.astype(str)
+    meta = meta.set_axis(meta.index.astype(str))  # a new frame: the caller's metadata keeps its index
     variables = list(variables) if variables else [c for c in meta.columns if str(c).startswith("mol_")]
     if not variables:
         raise InputError("no molecular variables in the case metadata (no column starts with 'mol_')",
