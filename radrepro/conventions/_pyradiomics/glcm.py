@@ -5,6 +5,12 @@ pyradiomics' angles; then, as pyradiomics does: grey levels absent from the ROI 
 ``symmetricalGLCM`` adds the transpose, ``weightingNorm`` merges the angles with weights
 ``exp(-d^2)`` (d the angle's length in mm in that norm), empty angles are dropped, each matrix is
 normalised, and each feature is the mean of its per-angle values (NaN values left out).
+
+Every feature but MCC comes from one numba pass per angle (:func:`_angle_features`): pyradiomics'
+formulas summed in another order, so values agree to rounding (~1e-15 relative). MCC needs the
+second largest eigenvalue of a non-symmetric matrix Q per angle: it is taken from a symmetric
+matrix similar to Q (``eigvalsh``, ~3x cheaper than pyradiomics' ``eigvals``), and from
+pyradiomics' own expression where that eigenvalue is near 0.
 """
 
 from __future__ import annotations
@@ -99,101 +105,243 @@ def matrices(data: ClassInput) -> np.ndarray:
     return P
 
 
+# per-angle feature columns of :func:`_angle_features` (MCC apart: it needs eigenvalues)
+_COLUMNS = (
+    "Autocorrelation", "JointAverage", "ClusterProminence", "ClusterShade", "ClusterTendency", "Contrast",
+    "Correlation", "DifferenceAverage", "DifferenceEntropy", "DifferenceVariance", "JointEnergy", "JointEntropy",
+    "Imc1", "Imc2", "Idm", "Idmn", "Id", "Idn", "InverseVariance", "MaximumProbability", "SumAverage",
+    "SumEntropy", "SumSquares",
+)
+_COLUMN = {name: k for k, name in enumerate(_COLUMNS)}
+
+
+@jit
+def _angle_features(P, gl, ng):
+    """Every GLCM feature but MCC for each angle of normalised matrices ``P`` ``(G, G, A)`` (pyradiomics
+    3.0.1 formulas, in the order of :data:`_COLUMNS`), with the marginals ``px``, ``py`` ``(G, A)``.
+
+    Terms with a zero probability add nothing and are skipped (their logarithm would be ``log2(eps)``
+    times 0); an angle whose matrix is NaN (empty ROI pairs) gives NaN everywhere.
+    """
+    g = P.shape[0]
+    na = P.shape[2]
+    out = np.empty((na, len(_COLUMNS)))
+    px = np.zeros((g, na))
+    py = np.zeros((g, na))
+    p_sum = np.empty(2 * ng - 1)
+    p_diff = np.empty(ng)
+    for a in range(na):
+        ux = 0.0
+        uy = 0.0
+        auto = 0.0
+        contrast = 0.0
+        energy = 0.0
+        hxy = 0.0
+        top = -np.inf
+        nan = False
+        p_sum[:] = 0.0
+        p_diff[:] = 0.0
+        for i in range(g):
+            for j in range(g):
+                p = P[i, j, a]
+                if p != p:
+                    nan = True
+                px[i, a] += p
+                py[j, a] += p
+                ux += gl[i] * p
+                uy += gl[j] * p
+                auto += p * gl[i] * gl[j]
+                d = gl[i] - gl[j]
+                contrast += p * d * d
+                energy += p * p
+                if p > top:
+                    top = p
+                if p != 0.0:
+                    hxy -= p * np.log2(p + EPS)
+                p_sum[int(gl[i] + gl[j]) - 2] += p
+                p_diff[int(abs(d))] += p
+        if nan:
+            out[a, :] = np.nan
+            continue
+        u = ux + uy
+        prom = 0.0
+        shade = 0.0
+        tend = 0.0
+        varx = 0.0
+        vary = 0.0
+        cov = 0.0
+        hxy1 = 0.0
+        hxy2 = 0.0
+        for i in range(g):
+            for j in range(g):
+                p = P[i, j, a]
+                q = px[i, a] * py[j, a]
+                if q != 0.0:
+                    lq = np.log2(q + EPS)
+                    hxy2 -= q * lq
+                    if p != 0.0:
+                        hxy1 -= p * lq
+                if p == 0.0:
+                    continue
+                t = gl[i] + gl[j] - u
+                t2 = t * t
+                tend += p * t2
+                shade += p * t2 * t
+                prom += p * t2 * t2
+                di = gl[i] - ux
+                dj = gl[j] - uy
+                varx += p * di * di
+                vary += p * dj * dj
+                cov += p * di * dj
+        hx = 0.0
+        hy = 0.0
+        for i in range(g):
+            if px[i, a] != 0.0:
+                hx -= px[i, a] * np.log2(px[i, a] + EPS)
+            if py[i, a] != 0.0:
+                hy -= py[i, a] * np.log2(py[i, a] + EPS)
+        sig = np.sqrt(varx) * np.sqrt(vary)
+        corr = 1.0 if sig == 0.0 else cov / (sig + EPS)
+        div = max(hx, hy)
+        imc1 = 0.0 if div == 0.0 else (hxy - hxy1) / div
+        imc2 = 0.0 if hxy2 == hxy else np.sqrt(1.0 - np.exp(-2.0 * (hxy2 - hxy)))
+        d_avg = 0.0
+        d_ent = 0.0
+        idm = 0.0
+        idmn = 0.0
+        idd = 0.0
+        idn = 0.0
+        inv_var = 0.0
+        for k in range(ng):
+            p = p_diff[k]
+            d_avg += k * p
+            if p != 0.0:
+                d_ent -= p * np.log2(p + EPS)
+            idm += p / (1.0 + k * k)
+            idmn += p / (1.0 + (k * k) / (ng * ng))
+            idd += p / (1.0 + k)
+            idn += p / (1.0 + k / ng)
+            if k > 0:
+                inv_var += p / (k * k)
+        d_var = 0.0
+        for k in range(ng):
+            d_var += p_diff[k] * (k - d_avg) ** 2
+        s_avg = 0.0
+        s_ent = 0.0
+        for k in range(2 * ng - 1):
+            p = p_sum[k]
+            s_avg += (k + 2) * p
+            if p != 0.0:
+                s_ent -= p * np.log2(p + EPS)
+        out[a, 0] = auto
+        out[a, 1] = ux
+        out[a, 2] = prom
+        out[a, 3] = shade
+        out[a, 4] = tend
+        out[a, 5] = contrast
+        out[a, 6] = corr
+        out[a, 7] = d_avg
+        out[a, 8] = d_ent
+        out[a, 9] = d_var
+        out[a, 10] = energy
+        out[a, 11] = hxy
+        out[a, 12] = imc1
+        out[a, 13] = imc2
+        out[a, 14] = idm
+        out[a, 15] = idmn
+        out[a, 16] = idd
+        out[a, 17] = idn
+        out[a, 18] = inv_var
+        out[a, 19] = top
+        out[a, 20] = s_avg
+        out[a, 21] = s_ent
+        out[a, 22] = varx
+    return out, px, py
+
+
+@jit
+def _nanmean_columns(values):
+    """Mean of each column over its non-NaN rows (NaN when there are none), as ``numpy.nanmean(axis=0)``."""
+    out = np.empty(values.shape[1])
+    for c in range(values.shape[1]):
+        s = 0.0
+        n = 0
+        for r in range(values.shape[0]):
+            v = values[r, c]
+            if v == v:
+                s += v
+                n += 1
+        out[c] = s / n if n else np.nan
+    return out
+
+
+# MCC from the eigenvalues of the symmetric matrix similar to Q is used when the second largest
+# is at least this large on every angle; below it (near 0, where the sign of pyradiomics' own
+# eigenvalue depends on its last bits) pyradiomics' exact expression is evaluated instead.
+_MCC_FAST_MIN = 1e-6
+
+
+@jit
+def _mcc_s(P, px, py):
+    """The symmetric part of ``D^(1/2) Q D^(-1/2)`` (D = diag(px)) per angle, ``(A, G, G)``.
+
+    That matrix is similar to pyradiomics' MCC matrix Q (same eigenvalues) and symmetric but for
+    the ``eps`` in Q's denominators; its antisymmetric rest moves the eigenvalues only to second
+    order, so the eigenvalues of the symmetric part are Q's to rounding.
+    """
+    g = P.shape[0]
+    na = P.shape[2]
+    S = np.zeros((na, g, g))
+    for a in range(na):
+        for k in range(g):
+            for i in range(g):
+                pik = P[i, k, a]
+                if pik == 0.0:
+                    continue
+                w = pik * np.sqrt(px[i, a]) / (px[i, a] * py[k, a] + EPS)
+                for j in range(g):
+                    pjk = P[j, k, a]
+                    if pjk != 0.0:
+                        S[a, i, j] += w * pjk / np.sqrt(px[j, a])
+        for i in range(g):
+            for j in range(i):
+                v = 0.5 * (S[a, i, j] + S[a, j, i])
+                S[a, i, j] = v
+                S[a, j, i] = v
+    return S
+
+
+def _mcc(P: np.ndarray, px: np.ndarray, py: np.ndarray) -> float:
+    """MCC averaged over angles, from ``P`` ``(G, G, A)`` and its marginals ``(G, A)``."""
+    if P.shape[0] < 2:
+        return 1.0
+    if not np.isnan(P).any():
+        eig = np.linalg.eigvalsh(_mcc_s(P, px, py), UPLO="L")
+        second = eig[:, -2]
+        if np.all(second >= _MCC_FAST_MIN):
+            return float(np.mean(np.sqrt(second)))
+    # pyradiomics' expression on its layout, for bit-identical Q: eigenvalues near 0 change sign
+    # with the last bit, and the square root of a negative one is NaN (left out of the mean)
+    # or, when another angle made the stack complex, imaginary (real part 0, averaged in)
+    P4 = P[None]  # marginals summed as pyradiomics sums them (over a non-contiguous axis)
+    px = np.ascontiguousarray(P4.sum(2, keepdims=True)[0, :, 0, :])
+    py = np.ascontiguousarray(P4.sum(1, keepdims=True)[0, 0, :, :])
+    Q = _mcc_q(np.ascontiguousarray(P), px, py)[None]
+    eig = np.linalg.eigvals(Q.transpose((0, 3, 1, 2)))
+    eig.sort()
+    with np.errstate(invalid="ignore"):
+        return float(np.nanmean(np.sqrt(eig[:, :, -2]), 1).real[0])
+
+
 def compute(data: ClassInput, names=None) -> dict[str, float]:
     """GLCM features (pyradiomics 3.0.1 definitions), averaged over angles."""
-    P4 = matrices(data)[None]  # (1, G, G, A) as pyradiomics holds it
-    P = P4[0].transpose(2, 0, 1)  # (A, G, G) view for the vectorised features
-    ng = data.n_levels
-    gl = data.grey_levels.astype("float")
-    i = gl[None, :, None]
-    j = gl[None, None, :]
-    k_sum = np.arange(2, ng * 2 + 1, dtype="float")
-    k_diff = np.arange(0, ng, dtype="float")
-    # marginals summed as pyradiomics sums them (over a non-contiguous axis), as (A, G)
-    px = P4.sum(2, keepdims=True)[0, :, 0, :].T
-    py = P4.sum(1, keepdims=True)[0, 0, :, :].T
-    ux = np.sum(i * P, (1, 2))
-    uy = np.sum(j * P, (1, 2))
-    flat = P.reshape(P.shape[0], -1)
-    sum_idx = (gl[:, None] + gl[None, :]).ravel().astype(np.int64) - 2
-    diff_idx = np.abs(gl[:, None] - gl[None, :]).ravel().astype(np.int64)
-    p_sum = np.zeros((P.shape[0], k_sum.size))
-    p_diff = np.zeros((P.shape[0], k_diff.size))
-    for a in range(P.shape[0]):
-        p_sum[a] = np.bincount(sum_idx, weights=flat[a], minlength=k_sum.size)
-        p_diff[a] = np.bincount(diff_idx, weights=flat[a], minlength=k_diff.size)
-    hxy = -np.sum(P * np.log2(P + EPS), (1, 2))
-    uxy = (ux + uy)[:, None, None]
-    t = (i + j) - uxy
-    pxpy = px[:, :, None] * py[:, None, :]
-
-    def mean(v):
-        return np.nanmean(v)
-
-    def correlation():
-        sigx = np.sum(P * (i - ux[:, None, None]) ** 2, (1, 2)) ** 0.5
-        sigy = np.sum(P * (j - uy[:, None, None]) ** 2, (1, 2)) ** 0.5
-        corm = np.sum(P * (i - ux[:, None, None]) * (j - uy[:, None, None]), (1, 2))
-        corr = corm / (sigx * sigy + EPS)
-        corr[sigx * sigy == 0] = 1
-        return mean(corr)
-
-    def imc1():
-        hx = -np.sum(px * np.log2(px + EPS), 1)
-        hy = -np.sum(py * np.log2(py + EPS), 1)
-        hxy1 = -np.sum(P * np.log2(pxpy + EPS), (1, 2))
-        div = np.fmax(hx, hy)
-        v = hxy - hxy1
-        v[div != 0] /= div[div != 0]
-        v[div == 0] = 0
-        return mean(v)
-
-    def imc2():
-        hxy2 = -np.sum(pxpy * np.log2(pxpy + EPS), (1, 2))
-        v = (1 - np.e ** (-2 * (hxy2 - hxy))) ** 0.5
-        v[hxy2 == hxy] = 0
-        return mean(v)
-
-    def mcc():
-        # pyradiomics' expression on its layout, for bit-identical Q: eigenvalues near 0 change sign
-        # with the last bit, and the square root of a negative one is NaN (left out of the mean)
-        # or, when another angle made the stack complex, imaginary (real part 0, averaged in)
-        Q = _mcc_q(np.ascontiguousarray(P4[0]), np.ascontiguousarray(px.T), np.ascontiguousarray(py.T))[None]
-        eig = np.linalg.eigvals(Q.transpose((0, 3, 1, 2)))
-        eig.sort()
-        if eig.shape[2] < 2:
-            return 1.0
-        return np.nanmean(np.sqrt(eig[:, :, -2]), 1).real[0]
-
-    def diff_var():
-        avg = np.sum(k_diff[None, :] * p_diff, 1, keepdims=True)
-        return mean(np.sum(p_diff * (k_diff[None, :] - avg) ** 2, 1))
-
-    funcs = {
-        "Autocorrelation": lambda: mean(np.sum(P * (i * j), (1, 2))),
-        "JointAverage": lambda: ux.mean(),
-        "ClusterProminence": lambda: mean(np.sum(P * t**4, (1, 2))),
-        "ClusterShade": lambda: mean(np.sum(P * t**3, (1, 2))),
-        "ClusterTendency": lambda: mean(np.sum(P * t**2, (1, 2))),
-        "Contrast": lambda: mean(np.sum(P * np.abs(i - j) ** 2, (1, 2))),
-        "Correlation": correlation,
-        "DifferenceAverage": lambda: mean(np.sum(k_diff[None, :] * p_diff, 1)),
-        "DifferenceEntropy": lambda: mean(-np.sum(p_diff * np.log2(p_diff + EPS), 1)),
-        "DifferenceVariance": diff_var,
-        "JointEnergy": lambda: mean(np.sum(P**2, (1, 2))),
-        "JointEntropy": lambda: mean(hxy),
-        "Imc1": imc1,
-        "Imc2": imc2,
-        "Idm": lambda: mean(np.sum(p_diff / (1 + k_diff[None, :] ** 2), 1)),
-        "MCC": mcc,
-        "Idmn": lambda: mean(np.sum(p_diff / (1 + (k_diff[None, :] ** 2) / (ng**2)), 1)),
-        "Id": lambda: mean(np.sum(p_diff / (1 + k_diff[None, :]), 1)),
-        "Idn": lambda: mean(np.sum(p_diff / (1 + k_diff[None, :] / ng), 1)),
-        "InverseVariance": lambda: mean(np.sum(p_diff[:, 1:] / k_diff[None, 1:] ** 2, 1)),
-        "MaximumProbability": lambda: mean(np.amax(P, (1, 2))),
-        "SumAverage": lambda: mean(np.sum(k_sum[None, :] * p_sum, 1)),
-        "SumEntropy": lambda: mean(-np.sum(p_sum * np.log2(p_sum + EPS), 1)),
-        "SumSquares": lambda: mean(np.sum(P * (i - ux[:, None, None]) ** 2, (1, 2))),
-    }
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return {n: float(funcs[n]()) for n in selected(FEATURES, names, NAME)}
+    P = matrices(data)
+    gl = data.grey_levels.astype(np.float64)
+    wanted = selected(FEATURES, names, NAME)
+    per_angle, px, py = _angle_features(P, gl, data.n_levels)
+    with np.errstate(invalid="ignore"):
+        means = _nanmean_columns(per_angle)
+    out = {}
+    for n in wanted:
+        out[n] = _mcc(P, px, py) if n == "MCC" else float(means[_COLUMN[n]])
+    return out
