@@ -282,33 +282,25 @@ _MCC_FAST_MIN = 1e-6
 
 
 @jit
-def _mcc_s(P, px, py):
-    """The symmetric part of ``D^(1/2) Q D^(-1/2)`` (D = diag(px)) per angle, ``(A, G, G)``.
-
-    That matrix is similar to pyradiomics' MCC matrix Q (same eigenvalues) and symmetric but for
-    the ``eps`` in Q's denominators; its antisymmetric rest moves the eigenvalues only to second
-    order, so the eigenvalues of the symmetric part are Q's to rounding.
-    """
+def _mcc_factors(P, px, py):
+    """``W``, ``C`` ``(A, G, G)`` with ``W[a, i, k] = P[i, k] sqrt(px[i]) / (px[i] py[k] + eps)`` and
+    ``C[a, j, k] = P[j, k] / sqrt(px[j])``: ``W C^T = D^(1/2) Q D^(-1/2)`` (D = diag(px)), a matrix
+    similar to pyradiomics' MCC matrix Q (so with its eigenvalues)."""
     g = P.shape[0]
     na = P.shape[2]
-    S = np.zeros((na, g, g))
+    W = np.zeros((na, g, g))
+    C = np.zeros((na, g, g))
     for a in range(na):
-        for k in range(g):
-            for i in range(g):
-                pik = P[i, k, a]
-                if pik == 0.0:
-                    continue
-                w = pik * np.sqrt(px[i, a]) / (px[i, a] * py[k, a] + EPS)
-                for j in range(g):
-                    pjk = P[j, k, a]
-                    if pjk != 0.0:
-                        S[a, i, j] += w * pjk / np.sqrt(px[j, a])
         for i in range(g):
-            for j in range(i):
-                v = 0.5 * (S[a, i, j] + S[a, j, i])
-                S[a, i, j] = v
-                S[a, j, i] = v
-    return S
+            if px[i, a] == 0.0:
+                continue
+            r = np.sqrt(px[i, a])
+            for k in range(g):
+                p = P[i, k, a]
+                if p != 0.0:
+                    W[a, i, k] = p * r / (px[i, a] * py[k, a] + EPS)
+                    C[a, i, k] = p / r
+    return W, C
 
 
 def _mcc(P: np.ndarray, px: np.ndarray, py: np.ndarray) -> float:
@@ -316,7 +308,11 @@ def _mcc(P: np.ndarray, px: np.ndarray, py: np.ndarray) -> float:
     if P.shape[0] < 2:
         return 1.0
     if not np.isnan(P).any():
-        eig = np.linalg.eigvalsh(_mcc_s(P, px, py), UPLO="L")
+        # D^(1/2) Q D^(-1/2) is symmetric but for the eps in Q's denominators; that antisymmetric
+        # rest moves the eigenvalues only to second order, so its symmetric part has Q's eigenvalues
+        W, C = _mcc_factors(P, px, py)
+        S = W @ C.transpose(0, 2, 1)
+        eig = np.linalg.eigvalsh(S + S.transpose(0, 2, 1), UPLO="L") / 2
         second = eig[:, -2]
         if np.all(second >= _MCC_FAST_MIN):
             return float(np.mean(np.sqrt(second)))
