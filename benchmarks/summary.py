@@ -38,6 +38,16 @@ ROOT = Path(__file__).resolve().parents[1]
 CASES = ("lung2", "lung1", "brain1", "ibsi_ct")
 PEERS = ("mirp", "nyxus", "flash-radiomics", "fastrad")
 TARGET_SPEEDUP = 20.0
+# Issue 10's measurements of the peers on the project's 2-core machine, single thread, median seconds
+# per case (lung2, lung1, brain1, ibsi_ct). Peers are compared through their speed-up over pyradiomics
+# 3.0.1 measured in the same run as theirs, against radrepro's speed-up over pyradiomics in this run.
+ISSUE_SECONDS = {
+    "pyradiomics": (1.69, 0.81, 0.24, 2.87),
+    "flash-radiomics": (1.17, 0.77, 0.17, 0.67),
+    "nyxus": (0.79, 0.58, 0.060, 0.37),
+    "fastrad": (10.3, 3.4, 1.4, 95.0),
+    "mirp": (35.0, 9.0, 11.8, 15.0),
+}
 
 
 def newest_json(root: Path = ROOT / ".benchmarks") -> Path:
@@ -84,6 +94,31 @@ def table(header: list[str], rows: list[list[str]], markdown: bool) -> str:
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     return "\n".join([fmt.format(*header), fmt.format(*("-" * w for w in widths))] + [fmt.format(*r) for r in rows])
+
+
+def _issue_peers_table(case_t: dict[tuple[str, str], float], metrics: dict[str, float], markdown: bool) -> str:
+    """Both conventions' speed-ups over pyradiomics against those of issue 10's peers (:data:`ISSUE_SECONDS`)."""
+    rows = []
+    for k, c in enumerate(CASES):
+        py = case_t.get((c, "pyradiomics"))
+        if not py:
+            continue
+        ref = ISSUE_SECONDS["pyradiomics"][k]
+        peer_sp = {p: ref / t[k] for p, t in ISSUE_SECONDS.items() if p != "pyradiomics"}
+        best = max(peer_sp, key=peer_sp.get)
+        row = [c, f"{best} {_fmt_x(peer_sp[best])}"]
+        for conv, target in (("radrepro-ibsi", peer_sp[best]), ("radrepro-pyradiomics", TARGET_SPEEDUP)):
+            t = case_t.get((c, conv))
+            sp = py / t if t else math.nan
+            row.append(f"{_fmt_x(sp)} ({'met' if sp > target else 'not met'})" if math.isfinite(sp) else "-")
+            if math.isfinite(sp):
+                metrics[f"case.{c}.{conv}.over_issue_best_peer"] = sp / peer_sp[best]
+        rows.append(row)
+    return ("Against issue 10's peers (their speed-ups over pyradiomics 3.0.1 measured there; radrepro's over "
+            "pyradiomics measured here): targets IBSI convention faster than the fastest peer, pyradiomics "
+            "convention >= 20x\n\n"
+            + table(["case", "fastest peer in issue 10 (speed-up)", "radrepro:ibsi speed-up",
+                     "radrepro:pyradiomics speed-up"], rows, markdown))
 
 
 def summarise(data: dict, markdown: bool = False) -> tuple[str, dict[str, float]]:
@@ -135,6 +170,7 @@ def summarise(data: dict, markdown: bool = False) -> tuple[str, dict[str, float]
         parts.append("Whole-case extraction, median per case (speed-up = pyradiomics / radrepro; peers: their "
                      "own call; last column: fastest peer / radrepro IBSI convention)\n\n"
                      + table(header, rows, markdown))
+        parts.append(_issue_peers_table(case_t, metrics, markdown))
 
     # -- one pyradiomics class at a time ----------------------------------------------------------
     cls_t: dict[tuple[str, str, str], float] = {}
