@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from radrepro._numba import jit
-from radrepro.conventions._pyradiomics._mc_table import CORNERS, EDGE_POINTS, TRIANGLES
+from radrepro.conventions._pyradiomics._mc_table import EDGE_POINTS, TRIANGLES
 
 
 def _table() -> tuple[np.ndarray, np.ndarray]:
@@ -30,8 +30,6 @@ def _table() -> tuple[np.ndarray, np.ndarray]:
 
 
 _TRI, _NTRI = _table()
-_EDGE_POINTS = np.array(EDGE_POINTS, dtype=np.float64)
-_CORNERS = np.array(CORNERS, dtype=np.int64)
 
 # marching squares: corners p0 (0,0), p1 (0,1), p2 (1,1), p3 (1,0) as (dy, dx); edge midpoints
 # e0 p0-p1, e1 p1-p2, e2 p2-p3, e3 p3-p0; each case lists oriented segments as edge pairs
@@ -48,76 +46,143 @@ _SQ_LINES = np.array(
 )
 
 
+def _case_lut() -> np.ndarray:
+    """Cube case (bit k set when corner pk is inside) from two column codes ``left << 4 | right``.
+
+    A column code holds the four voxels of one x position of a cube: bit 0 (z, y), bit 1 (z, y+1),
+    bit 2 (z+1, y), bit 3 (z+1, y+1). The left column (x) holds p0, p3, p4, p7, the right one (x+1)
+    p1, p2, p5, p6."""
+    left = (0, 3, 4, 7)
+    right = (1, 2, 5, 6)
+    lut = np.zeros(256, dtype=np.int64)
+    for code in range(256):
+        case = 0
+        for bit in range(4):
+            if (code >> 4) & (1 << bit):
+                case |= 1 << left[bit]
+            if code & (1 << bit):
+                case |= 1 << right[bit]
+        lut[code] = case
+    return lut
+
+
+_CASE_LUT = _case_lut()
+# edge midpoints in half voxels (dz, dy, dx), so that a vertex's lattice index is 2 * i + half
+_EDGE_HALF = np.array([[int(2 * c) for c in p] for p in EDGE_POINTS], dtype=np.int64)
+
+
 @jit
-def _mesh3d_kernel(mask, spacing, tri, ntri, edge_points, corners):
+def _mesh3d_kernel(mask, spacing, tri, ntri, edge_half, case_lut):
+    """Surface, volume and the row extremes of the vertices (see :func:`_diameters`).
+
+    The cubes are visited in raster order (z, y, x) and their triangles' terms summed in that
+    order, with each vertex coordinate computed as ``(i + offset) * spacing`` (as pyradiomics).
+    ``ext[a, 0]`` / ``ext[a, 1]`` hold, for every plane of equal coordinate ``a`` and every row of
+    that plane, the smallest / largest lattice index (half voxels) of a vertex on that row: rows run
+    along x in planes of equal z or y, along y in planes of equal x. Each vertex is counted once:
+    per cube only the edges 6, 7 and 11 (which touch p7) are recorded.
+    """
     nz, ny, nx = mask.shape
+    # vertex coordinates on the half-voxel lattice: zc[2 * i + h] = (i + h / 2) * spacing
+    zc = np.empty(2 * nz + 1)
+    yc = np.empty(2 * ny + 1)
+    xc = np.empty(2 * nx + 1)
+    for j in range(2 * nz + 1):
+        zc[j] = (j // 2 + 0.5 * (j % 2)) * spacing[0]
+    for j in range(2 * ny + 1):
+        yc[j] = (j // 2 + 0.5 * (j % 2)) * spacing[1]
+    for j in range(2 * nx + 1):
+        xc[j] = (j // 2 + 0.5 * (j % 2)) * spacing[2]
+    n = max(nz, ny, nx)
+    big = 4 * n + 4
+    # lo/hi of the row extremes: [plane, row]; axis 0: (z, y) -> x, axis 1: (y, z) -> x, axis 2: (x, z) -> y
+    lo0 = np.full((2 * nz, 2 * ny), big, dtype=np.int64)
+    hi0 = np.full((2 * nz, 2 * ny), -1, dtype=np.int64)
+    lo1 = np.full((2 * ny, 2 * nz), big, dtype=np.int64)
+    hi1 = np.full((2 * ny, 2 * nz), -1, dtype=np.int64)
+    lo2 = np.full((2 * nx, 2 * nz), big, dtype=np.int64)
+    hi2 = np.full((2 * nx, 2 * nz), -1, dtype=np.int64)
+    nv = 0
     surface = 0.0
     volume = 0.0
-    cap = 1024
-    verts = np.empty((cap, 3), dtype=np.float64)
-    nv = 0
-    a = np.empty(3)
-    b = np.empty(3)
-    c = np.empty(3)
-    # vertex edges stored per cube (edges 6, 7, 11 touch corner p7, which is never inside after the
-    # complement flip): edge 6 has a vertex when p6 is inside, edge 7 when p4, edge 11 when p3
-    store_corner = (6, 4, 3)
-    store_edge = (6, 7, 11)
     for iz in range(nz - 1):
         for iy in range(ny - 1):
+            r00 = mask[iz, iy]
+            r01 = mask[iz, iy + 1]
+            r10 = mask[iz + 1, iy]
+            r11 = mask[iz + 1, iy + 1]
+            right = (r00[0] != 0) | ((r01[0] != 0) << 1) | ((r10[0] != 0) << 2) | ((r11[0] != 0) << 3)
             for ix in range(nx - 1):
-                case = 0
-                for k in range(8):
-                    if mask[iz + corners[k, 0], iy + corners[k, 1], ix + corners[k, 2]]:
-                        case |= 1 << k
+                left = right
+                x1 = ix + 1
+                right = (r00[x1] != 0) | ((r01[x1] != 0) << 1) | ((r10[x1] != 0) << 2) | ((r11[x1] != 0) << 3)
+                raw = case_lut[(left << 4) | right]
+                if raw == 0 or raw == 255:
+                    continue
+                # vertices on edges 6 (p6-p7), 7 (p7-p4), 11 (p3-p7): where their corners differ
+                p7 = (raw >> 7) & 1
+                for t in range(3):
+                    if t == 0:
+                        other = (raw >> 6) & 1
+                        hz, hy, hx = 2 * iz + 2, 2 * iy + 2, 2 * ix + 1
+                    elif t == 1:
+                        other = (raw >> 4) & 1
+                        hz, hy, hx = 2 * iz + 2, 2 * iy + 1, 2 * ix
+                    else:
+                        other = (raw >> 3) & 1
+                        hz, hy, hx = 2 * iz + 1, 2 * iy + 2, 2 * ix
+                    if other != p7:
+                        nv += 1
+                        if hx < lo0[hz, hy]:
+                            lo0[hz, hy] = hx
+                        if hx > hi0[hz, hy]:
+                            hi0[hz, hy] = hx
+                        if hx < lo1[hy, hz]:
+                            lo1[hy, hz] = hx
+                        if hx > hi1[hy, hz]:
+                            hi1[hy, hz] = hx
+                        if hy < lo2[hx, hz]:
+                            lo2[hx, hz] = hy
+                        if hy > hi2[hx, hz]:
+                            hi2[hx, hz] = hy
+                case = raw
                 sign = 1.0
                 if case & 0x80:
                     case ^= 0xFF
                     sign = -1.0
-                for t in range(3):
-                    if case & (1 << store_corner[t]):
-                        if nv == cap:
-                            grown = np.empty((cap * 2, 3), dtype=np.float64)
-                            grown[:cap] = verts
-                            verts = grown
-                            cap *= 2
-                        e = store_edge[t]
-                        verts[nv, 0] = (iz + edge_points[e, 0]) * spacing[0]
-                        verts[nv, 1] = (iy + edge_points[e, 1]) * spacing[1]
-                        verts[nv, 2] = (ix + edge_points[e, 2]) * spacing[2]
-                        nv += 1
-                if case == 0:
-                    continue
+                bz = 2 * iz
+                by = 2 * iy
+                bx = 2 * ix
                 for t in range(ntri[case]):
                     ea = tri[case, 3 * t]
                     eb = tri[case, 3 * t + 1]
                     ec = tri[case, 3 * t + 2]
-                    a[0] = (iz + edge_points[ea, 0]) * spacing[0]
-                    a[1] = (iy + edge_points[ea, 1]) * spacing[1]
-                    a[2] = (ix + edge_points[ea, 2]) * spacing[2]
-                    b[0] = (iz + edge_points[eb, 0]) * spacing[0]
-                    b[1] = (iy + edge_points[eb, 1]) * spacing[1]
-                    b[2] = (ix + edge_points[eb, 2]) * spacing[2]
-                    c[0] = (iz + edge_points[ec, 0]) * spacing[0]
-                    c[1] = (iy + edge_points[ec, 1]) * spacing[1]
-                    c[2] = (ix + edge_points[ec, 2]) * spacing[2]
+                    a0 = zc[bz + edge_half[ea, 0]]
+                    a1 = yc[by + edge_half[ea, 1]]
+                    a2 = xc[bx + edge_half[ea, 2]]
+                    b0 = zc[bz + edge_half[eb, 0]]
+                    b1 = yc[by + edge_half[eb, 1]]
+                    b2 = xc[bx + edge_half[eb, 2]]
+                    c0 = zc[bz + edge_half[ec, 0]]
+                    c1 = yc[by + edge_half[ec, 1]]
+                    c2 = xc[bx + edge_half[ec, 2]]
                     # signed volume: triple product a . (b x c) (= (a x b) . c)
-                    x0 = a[1] * b[2] - b[1] * a[2]
-                    x1 = a[2] * b[0] - b[2] * a[0]
-                    x2 = a[0] * b[1] - b[0] * a[1]
-                    volume += sign * (x0 * c[0] + x1 * c[1] + x2 * c[2])
+                    x0 = a1 * b2 - b1 * a2
+                    x1 = a2 * b0 - b2 * a0
+                    x2 = a0 * b1 - b0 * a1
+                    volume += sign * (x0 * c0 + x1 * c1 + x2 * c2)
                     # area: half the norm of (a - c) x (b - c)
-                    u0 = a[0] - c[0]
-                    u1 = a[1] - c[1]
-                    u2 = a[2] - c[2]
-                    v0 = b[0] - c[0]
-                    v1 = b[1] - c[1]
-                    v2 = b[2] - c[2]
+                    u0 = a0 - c0
+                    u1 = a1 - c1
+                    u2 = a2 - c2
+                    v0 = b0 - c0
+                    v1 = b1 - c1
+                    v2 = b2 - c2
                     x0 = u1 * v2 - v1 * u2
                     x1 = u2 * v0 - v2 * u0
                     x2 = u0 * v1 - v0 * u1
                     surface += 0.5 * np.sqrt(x0 * x0 + x1 * x1 + x2 * x2)
-    return surface, volume / 6.0, verts[:nv].copy()
+    return surface, volume / 6.0, nv, zc, yc, xc, lo0, hi0, lo1, hi1, lo2, hi2
 
 
 @jit
@@ -172,28 +237,146 @@ def _hull_2d(points, index, u, v):
 
 
 @jit
-def _plane_diameters(points, axis):
-    """Largest squared distance between vertices of equal coordinate ``axis``, and the hull vertices of
-    every such plane (a superset of the 3D hull's vertices)."""
-    order = np.argsort(points[:, axis], kind="mergesort")
-    n = order.shape[0]
-    u = 1 if axis == 0 else 0
-    v = 1 if axis == 2 else 2
+def _lattice(axis, p, r, e):
+    """Lattice indices (z, y, x) of the point ``e`` on row ``r`` of plane ``p`` of ``axis`` (see :func:`_mesh3d_kernel`)."""
+    if axis == 0:
+        return p, r, e
+    if axis == 1:
+        return r, p, e
+    return r, e, p
+
+
+@jit
+def _sq_distance(zc, yc, xc, az, ay, ax, bz, by, bx):
+    """Squared distance of two lattice points, terms summed in axis order (as pyradiomics)."""
+    s = 0.0
+    t = zc[az] - zc[bz]
+    s += t * t
+    t = yc[ay] - yc[by]
+    s += t * t
+    t = xc[ax] - xc[bx]
+    s += t * t
+    return s
+
+
+@jit
+def _plane_hulls(axis, lo, hi, zc, yc, xc):
+    """Largest squared distance between vertices of one plane, over the planes of ``axis``, and which
+    row extremes are vertices of their plane's convex hull.
+
+    A vertex strictly between the two ends of its row is no hull vertex, so the hull of a plane is
+    the hull of its row extremes, which come sorted (by row, then along the row). The hull is taken
+    on the integer lattice (the spacing only scales the axes, which keeps the hull's vertices), with
+    collinear points dropped; the largest distance between two vertices of a plane is between two
+    hull vertices, computed with the same arithmetic as between any two of its vertices.
+    """
+    n_planes, n_rows = lo.shape
+    on_lo = np.zeros((n_planes, n_rows), dtype=np.bool_)
+    on_hi = np.zeros((n_planes, n_rows), dtype=np.bool_)
+    pr = np.empty(2 * n_rows, dtype=np.int64)
+    pe = np.empty(2 * n_rows, dtype=np.int64)
+    hull = np.empty(4 * n_rows + 2, dtype=np.int64)
     best = 0.0
-    keep = np.zeros(n, dtype=np.bool_)
-    start = 0
-    while start < n:
-        stop = start + 1
-        while stop < n and points[order[stop], axis] == points[order[start], axis]:
-            stop += 1
-        hull = _hull_2d(points, order[start:stop], u, v)
-        for h in hull:
-            keep[h] = True
-        d = _max_sq_distance(points, hull)
-        if d > best:
-            best = d
-        start = stop
-    return best, np.flatnonzero(keep)
+    for p in range(n_planes):
+        m = 0
+        for r in range(n_rows):
+            if hi[p, r] >= 0:
+                pr[m] = r
+                pe[m] = lo[p, r]
+                m += 1
+                if hi[p, r] != lo[p, r]:
+                    pr[m] = r
+                    pe[m] = hi[p, r]
+                    m += 1
+        if m == 0:
+            continue
+        if m < 3:
+            k = m
+            for i in range(m):
+                hull[i] = i
+        else:  # monotone chain
+            k = 0
+            for i in range(m):
+                while k >= 2:
+                    o = hull[k - 2]
+                    a = hull[k - 1]
+                    if (pr[a] - pr[o]) * (pe[i] - pe[o]) - (pe[a] - pe[o]) * (pr[i] - pr[o]) > 0:
+                        break
+                    k -= 1
+                hull[k] = i
+                k += 1
+            lower = k + 1
+            for i in range(m - 2, -1, -1):
+                while k >= lower:
+                    o = hull[k - 2]
+                    a = hull[k - 1]
+                    if (pr[a] - pr[o]) * (pe[i] - pe[o]) - (pe[a] - pe[o]) * (pr[i] - pr[o]) > 0:
+                        break
+                    k -= 1
+                hull[k] = i
+                k += 1
+            k -= 1
+        for i in range(k):
+            r = pr[hull[i]]
+            e = pe[hull[i]]
+            if e == lo[p, r]:
+                on_lo[p, r] = True
+            if e == hi[p, r]:
+                on_hi[p, r] = True
+        for i in range(k):
+            az, ay, ax = _lattice(axis, p, pr[hull[i]], pe[hull[i]])
+            for j in range(i + 1, k):
+                bz, by, bx = _lattice(axis, p, pr[hull[j]], pe[hull[j]])
+                s = _sq_distance(zc, yc, xc, az, ay, ax, bz, by, bx)
+                if s > best:
+                    best = s
+    return best, on_lo, on_hi
+
+
+@jit
+def _on_hull(lo, hi, on_lo, on_hi, p, r, e):
+    return (e == lo[p, r] and on_lo[p, r]) or (e == hi[p, r] and on_hi[p, r])
+
+
+@jit
+def _diameters(zc, yc, xc, lo0, hi0, lo1, hi1, lo2, hi2):
+    """Squared maximum diameters (slice, column, row, 3D) from the row extremes of :func:`_mesh3d_kernel`.
+
+    The 3D diameter is the largest distance between two vertices of the mesh's convex hull; a hull
+    vertex is a vertex of the 2D hull of each of its three planes, so the vertices on the hulls of
+    their z, y and x planes (a superset of the 3D hull's vertices) are the candidates.
+    """
+    d0, on_lo0, on_hi0 = _plane_hulls(0, lo0, hi0, zc, yc, xc)
+    d1, on_lo1, on_hi1 = _plane_hulls(1, lo1, hi1, zc, yc, xc)
+    d2, on_lo2, on_hi2 = _plane_hulls(2, lo2, hi2, zc, yc, xc)
+    n_planes, n_rows = lo0.shape
+    cz = np.empty(2 * n_planes * n_rows, dtype=np.int64)
+    cy = np.empty_like(cz)
+    cx = np.empty_like(cz)
+    n = 0
+    for hz in range(n_planes):
+        for hy in range(n_rows):
+            for side in range(2):
+                if side == 0:
+                    if not on_lo0[hz, hy]:
+                        continue
+                    hx = lo0[hz, hy]
+                else:
+                    if not on_hi0[hz, hy] or hi0[hz, hy] == lo0[hz, hy]:
+                        continue
+                    hx = hi0[hz, hy]
+                if _on_hull(lo1, hi1, on_lo1, on_hi1, hy, hz, hx) and _on_hull(lo2, hi2, on_lo2, on_hi2, hx, hz, hy):
+                    cz[n] = hz
+                    cy[n] = hy
+                    cx[n] = hx
+                    n += 1
+    d3 = 0.0
+    for i in range(n):
+        for j in range(i + 1, n):
+            s = _sq_distance(zc, yc, xc, cz[i], cy[i], cx[i], cz[j], cy[j], cx[j])
+            if s > d3:
+                d3 = s
+    return d0, d1, d2, d3, n
 
 
 def mesh_3d(mask: np.ndarray, spacing) -> tuple[float, float, tuple[float, float, float, float]]:
@@ -212,22 +395,18 @@ def mesh_3d(mask: np.ndarray, spacing) -> tuple[float, float, tuple[float, float
         Surface area (mm^2), volume (mm^3), and the maximum diameters (mm) among vertices of equal z,
         equal y, equal x, and among all vertices.
     """
-    m = np.ascontiguousarray(np.asarray(mask, dtype=np.uint8))
+    m = np.asarray(mask)
     if m.ndim != 3:
         raise ValueError(f"mesh_3d: mask must be 3D (z, y, x), got {m.ndim} dimensions")
+    if m.dtype != np.bool_:
+        m = m != 0
+    m = np.ascontiguousarray(m).view(np.uint8)
     sp = np.ascontiguousarray(np.asarray(spacing, dtype=np.float64))
-    surface, volume, verts = _mesh3d_kernel(m, sp, _TRI, _NTRI, _EDGE_POINTS, _CORNERS)
-    if verts.shape[0] < 2:
+    surface, volume, nv, zc, yc, xc, *rows = _mesh3d_kernel(m, sp, _TRI, _NTRI, _EDGE_HALF, _CASE_LUT)
+    if nv < 2:
         return surface, volume, (0.0, 0.0, 0.0, 0.0)
-    planes = []
-    candidates = None
-    for axis in range(3):
-        d, hull = _plane_diameters(verts, axis)
-        planes.append(float(np.sqrt(d)))
-        if candidates is None or hull.size < candidates.size:
-            candidates = hull
-    d3 = float(np.sqrt(_max_sq_distance(verts, candidates)))
-    return surface, volume, (planes[0], planes[1], planes[2], d3)
+    d = _diameters(zc, yc, xc, *rows)
+    return surface, volume, (float(np.sqrt(d[0])), float(np.sqrt(d[1])), float(np.sqrt(d[2])), float(np.sqrt(d[3])))
 
 
 @jit
