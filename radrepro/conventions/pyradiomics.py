@@ -29,6 +29,7 @@ no ``shape`` class, ``shape2D`` of the plane (in the default set too), in-plane 
 from __future__ import annotations
 
 import importlib
+import weakref
 from typing import Any
 
 import numpy as np
@@ -135,7 +136,24 @@ def load_pair(image: Any, mask: Any, settings: Settings) -> tuple[sitk.Image, si
             f"image and mask must both be 3D or both 2D (got {img.GetDimension()}D and {msk.GetDimension()}D)",
             "use a mask drawn on this image",
         )
-    return img, processing.get_mask(msk, settings.label, describe(mask))
+    msk, stats = processing.get_mask(msk, settings.label, describe(mask))
+    global _checked
+    _checked = (weakref.ref(msk), settings.label, stats)
+    return img, msk
+
+
+# (mask, label, label_stats) of the mask load_pair returned last: extract reuses the stats instead
+# of scanning the whole mask again when it gets that very mask (a mask changed in place between
+# load_pair and extract is not noticed: load_pair's images are the extractor's to read, not to edit)
+_checked: tuple | None = None
+
+
+def _stats_of_checked(mask: sitk.Image, label: int):
+    """The :func:`processing.label_stats` load_pair found for ``mask``, or None."""
+    checked = _checked
+    if checked is not None and checked[0]() is mask and checked[1] == label:
+        return checked[2]
+    return None
 
 
 def extract(image: sitk.Image, mask: sitk.Image, settings: Settings) -> dict[str, float]:
@@ -157,6 +175,9 @@ def extract(image: sitk.Image, mask: sitk.Image, settings: Settings) -> dict[str
     """
     _check_image_types(settings)
     classes = selected_classes(settings)
+    stats = _stats_of_checked(mask, settings.label)
+    if stats is None:
+        mask, stats = processing.get_mask(mask, settings.label, "<mask>")
     two_d = image.GetDimension() == 2
     if two_d:
         # pyradiomics on 2D input: no 3D shape, shape2D of the image plane, in-plane textures
@@ -170,9 +191,8 @@ def extract(image: sitk.Image, mask: sitk.Image, settings: Settings) -> dict[str
         classes.pop("shape", None)
         if settings.feature_selection is None and settings.families is None:
             classes["shape2D"] = None
-    if mask.GetPixelID() not in processing._INTEGER_TYPES:
-        mask = processing.get_mask(mask, settings.label, "<mask>")
-    prepared, full_image, texture_mask, crop = processing.prepare_with_image(image, mask, settings)
+    # (the stats of a 2D mask are those of the one-slice volume: label_stats sees it as one)
+    prepared, full_image, texture_mask, crop = processing.prepare_with_image(image, mask, settings, stats)
     data = ClassInput(prepared, settings)
     values: dict[str, float] = {}
     order = [c for c in SHAPE_CLASSES if c in classes] + [c for c in CLASSES if c in classes and c not in SHAPE_CLASSES]

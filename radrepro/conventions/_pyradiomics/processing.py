@@ -81,15 +81,16 @@ def label_stats(mask: sitk.Image, label: int):
     return _label_stats(np.ascontiguousarray(arr), label)
 
 
-def get_mask(mask: sitk.Image, label: int, mask_name: str) -> sitk.Image:
+def get_mask(mask: sitk.Image, label: int, mask_name: str) -> tuple[sitk.Image, tuple[int, np.ndarray]]:
     """The mask (channel 0 of a vector mask; non-integer types cast to UInt32, as pyradiomics casts
     every mask, which changes no comparison for integer types), checked to hold ``label``
-    (pyradiomics ``getMask``)."""
+    (pyradiomics ``getMask``), and its :func:`label_stats` (for :func:`prepare_with_image`)."""
     if mask.GetNumberOfComponentsPerPixel() > 1:
         mask = sitk.VectorIndexSelectionCast(mask, 0)
     if mask.GetPixelID() not in _INTEGER_TYPES:
         mask = sitk.Cast(mask, sitk.sitkUInt32)
-    count, _ = label_stats(mask, label)
+    stats = label_stats(mask, label)
+    count = stats[0]
     n_voxels = int(np.prod(mask.GetSize()))
     if count == n_voxels or (count == 0 and np.ptp(sitk.GetArrayViewFromImage(mask)) == 0):
         raise InputError(
@@ -103,7 +104,7 @@ def get_mask(mask: sitk.Image, label: int, mask_name: str) -> sitk.Image:
             f"mask {mask_name} has no voxel with label {label} (labels present: {shown})",
             "choose the ROI's label with --label / the `label` setting",
         )
-    return mask
+    return mask, stats
 
 
 def normalize(image: sitk.Image, settings: Settings) -> sitk.Image:
@@ -122,9 +123,10 @@ def normalize(image: sitk.Image, settings: Settings) -> sitk.Image:
     return image
 
 
-def _label_box(mask: sitk.Image, label: int) -> tuple[np.ndarray, np.ndarray, int] | None:
-    """Lower index and size ``(x, y, z)`` of the label's bounding box and its voxel count."""
-    count, box = label_stats(mask, label)
+def _label_box(mask: sitk.Image, label: int, stats=None) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Lower index and size ``(x, y, z)`` of the label's bounding box and its voxel count (from
+    ``stats``, the mask's :func:`label_stats`, when given)."""
+    count, box = label_stats(mask, label) if stats is None else stats
     if count == 0:
         return None
     lower = box[0::2][::-1].copy()
@@ -133,9 +135,9 @@ def _label_box(mask: sitk.Image, label: int) -> tuple[np.ndarray, np.ndarray, in
     return lower[:nd], size[:nd], int(count)
 
 
-def _check_roi(image: sitk.Image, mask: sitk.Image, label: int) -> np.ndarray:
+def _check_roi(image: sitk.Image, mask: sitk.Image, label: int, stats=None) -> np.ndarray:
     """pyradiomics ``_checkROI``: the label's box ``[lower..., size...]``, checked to lie in the image."""
-    box = _label_box(mask, label)
+    box = _label_box(mask, label, stats)
     if box is None:
         raise InputError(f"mask has no voxel with label {label}", "choose the ROI's label with the `label` setting")
     lower, size, _ = box
@@ -157,12 +159,13 @@ def _check_roi(image: sitk.Image, mask: sitk.Image, label: int) -> np.ndarray:
     return np.concatenate([lower, size])[: 2 * nd]
 
 
-def resample(image: sitk.Image, mask: sitk.Image, settings: Settings) -> tuple[sitk.Image, sitk.Image]:
+def resample(image: sitk.Image, mask: sitk.Image, settings: Settings, stats=None) -> tuple[sitk.Image, sitk.Image]:
     """pyradiomics ``resampleImage``: a grid aligned to the mask's origin, covering the ROI plus ``padDistance``.
 
     A target spacing of 0 keeps the mask's spacing on that axis; axes where the ROI is one voxel
     thick keep it too. The image keeps its pixel type (an integer image is interpolated and cast
-    back, as pyradiomics does); the mask is resampled with nearest neighbour.
+    back, as pyradiomics does); the mask is resampled with nearest neighbour. ``stats``: the mask's
+    :func:`label_stats` if known.
     """
     label = settings.label
     pad = settings.pad_distance
@@ -175,7 +178,7 @@ def resample(image: sitk.Image, mask: sitk.Image, settings: Settings) -> tuple[s
             f"resampledPixelSpacing has {target.size} values but the mask is {nd}D", f"give {nd} spacings"
         )
     target = np.where(target == 0, mask_spacing, target)
-    box = _check_roi(image, mask, label)
+    box = _check_roi(image, mask, label, stats)
     target = np.where(box[nd:] != 1, target, mask_spacing)
     if np.allclose(image_spacing, target):
         # same spacing: pyradiomics only brings the mask onto the image grid (and crops, which
@@ -247,8 +250,9 @@ def _same_geometry(image: sitk.Image, mask: sitk.Image, tolerance: float) -> boo
     return True
 
 
-def check_mask(image: sitk.Image, mask: sitk.Image, settings: Settings) -> tuple[np.ndarray, sitk.Image | None]:
-    """pyradiomics ``checkMask``: bounding box ``(Lx, Ux, Ly, Uy, Lz, Uz)`` and the corrected mask (or None)."""
+def check_mask(image: sitk.Image, mask: sitk.Image, settings: Settings, stats=None) -> tuple[np.ndarray, sitk.Image | None]:
+    """pyradiomics ``checkMask``: bounding box ``(Lx, Ux, Ly, Uy, Lz, Uz)`` and the corrected mask (or
+    None). ``stats``: the mask's :func:`label_stats` if known."""
     label = settings.label
     corrected = None
     if not _same_geometry(image, mask, itk_tolerance(settings)):
@@ -260,10 +264,11 @@ def check_mask(image: sitk.Image, mask: sitk.Image, settings: Settings) -> tuple
                 f"origin {tuple(round(v, 4) for v in mask.GetOrigin())})",
                 "set correctMask: true to resample the mask onto the image, or geometryTolerance for small differences",
             )
-        _check_roi(image, mask, label)
+        _check_roi(image, mask, label, stats)
         corrected = sitk.Resample(mask, image, sitk.Transform(), sitk.sitkNearestNeighbor)
         mask = corrected
-    box = _label_box(mask, label)
+        stats = None
+    box = _label_box(mask, label, stats)
     if box is None:
         raise InputError(f"the mask has no voxel with label {label} on the image grid", "check the mask and `label`")
     lower, size, count = box
@@ -382,15 +387,19 @@ def prepare(image: sitk.Image, mask: sitk.Image, settings: Settings) -> Prepared
     return prepare_with_image(image, mask, settings)[0]
 
 
-def prepare_with_image(image: sitk.Image, mask: sitk.Image, settings: Settings):
+def prepare_with_image(image: sitk.Image, mask: sitk.Image, settings: Settings, stats=None):
     """:func:`prepare`, also returning what pyradiomics' image-type generators get: the processed
     (normalised, resampled) image before cropping, the (re-segmented) mask and the crop ``(z, y, x)``
-    slices. Filtered images are made from that image and cropped with the same slices."""
+    slices. Filtered images are made from that image and cropped with the same slices.
+
+    ``stats``: the mask's :func:`label_stats` (from :func:`get_mask`), so that the mask is not
+    scanned again; ``None`` scans it."""
     if settings.normalize:
         image = normalize(image, settings)
     if settings.spacing is not None:
-        image, mask = resample(image, mask, settings)
-    bbox, corrected = check_mask(image, mask, settings)
+        image, mask = resample(image, mask, settings, stats)
+        stats = None
+    bbox, corrected = check_mask(image, mask, settings, stats)
     if corrected is not None:
         mask = corrected
     reseg = None
@@ -402,10 +411,11 @@ def prepare_with_image(image: sitk.Image, mask: sitk.Image, settings: Settings):
     crop = tuple(slice(int(bbox[2 * k]), int(bbox[2 * k + 1]) + 1) for k in range(len(bbox) // 2))[::-1]
     label = settings.label
     arr = sitk.GetArrayViewFromImage(image)[crop]
+    roi = np.asarray(sitk.GetArrayViewFromImage(texture_mask)[crop] == label)
     prepared = Prepared(
         image=np.array(arr),
-        roi=np.asarray(sitk.GetArrayViewFromImage(texture_mask)[crop] == label),
-        shape_roi=np.asarray(sitk.GetArrayViewFromImage(shape_mask)[crop] == label),
+        roi=roi,
+        shape_roi=roi if shape_mask is texture_mask else np.asarray(sitk.GetArrayViewFromImage(shape_mask)[crop] == label),
         spacing=tuple(image.GetSpacing()),
     )
     return prepared, image, texture_mask, crop
