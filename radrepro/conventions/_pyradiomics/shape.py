@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from radrepro._numba import jit
 from radrepro.conventions._pyradiomics.common import ClassInput, selected
 from radrepro.conventions._pyradiomics.mesh import mesh_3d
 
@@ -17,18 +18,53 @@ FEATURES = {
 }
 
 
+@jit
+def _coordinates(mask, spacing, n):
+    """Physical coordinates of the mask's ``n`` voxels, one row per axis, in ``np.where`` order."""
+    nz, ny, nx = mask.shape
+    out = np.empty((3, n))
+    k = 0
+    for iz in range(nz):
+        for iy in range(ny):
+            for ix in range(nx):
+                if mask[iz, iy, ix]:
+                    out[0, k] = iz * spacing[0]
+                    out[1, k] = iy * spacing[1]
+                    out[2, k] = ix * spacing[2]
+                    k += 1
+    return out
+
+
+@jit
+def _centre(coords, mean, n):
+    """``(coords - mean) / sqrt(n)``, twice (two buffers, so that numpy multiplies them as pyradiomics does)."""
+    scale = np.sqrt(n)
+    a = np.empty_like(coords)
+    b = np.empty_like(coords)
+    for k in range(coords.shape[0]):
+        for i in range(coords.shape[1]):
+            v = (coords[k, i] - mean[k]) / scale
+            a[k, i] = v
+            b[k, i] = v
+    return a, b
+
+
 def principal_moments(mask: np.ndarray, spacing: np.ndarray) -> tuple[np.ndarray, int]:
-    """Eigenvalues (ascending) of the covariance of the ROI voxels' physical coordinates, and their count."""
-    coords = np.array(np.where(mask), dtype="int").T * spacing[None, :]
-    n = coords.shape[0]
-    coords -= np.mean(coords, axis=0)
-    coords /= np.sqrt(n)
-    eig = np.linalg.eigvals(np.dot(coords.T.copy(), coords))
+    """Eigenvalues (ascending) of the covariance of the ROI voxels' physical coordinates, and their count.
+
+    The same numbers as pyradiomics' ``np.where`` / ``np.mean`` / ``np.dot`` / ``np.linalg.eigvals``:
+    the coordinates are built in numba in the same order with the same arithmetic, and numpy takes
+    the mean (pairwise sums along the contiguous axis, as in pyradiomics' column-major array) and
+    the product (two distinct buffers, ``X @ Y.T``, as pyradiomics' ``coords.T.copy() @ coords``).
+    """
+    m = np.ascontiguousarray(mask)
+    n = int(np.count_nonzero(m))
+    coords = _coordinates(m, np.asarray(spacing, dtype=np.float64), n)
+    a, b = _centre(coords, np.mean(coords, axis=1), float(n))
+    eig = np.linalg.eigvals(np.dot(a, b.T))
     eig[(eig < 0) & (eig > -1e-10)] = 0
     eig.sort()
     return eig, n
-
-
 
 
 def compute(data: ClassInput, names=None) -> dict[str, float]:
