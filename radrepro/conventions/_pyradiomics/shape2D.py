@@ -6,6 +6,7 @@ import numpy as np
 
 from radrepro.conventions._pyradiomics.common import ClassInput, selected
 from radrepro.conventions._pyradiomics.mesh import mesh_2d
+from radrepro.conventions._pyradiomics.shape import principal_moments
 from radrepro.errors import InputError
 
 NAME = "shape2D"
@@ -29,13 +30,7 @@ def compute(data: ClassInput, names=None) -> dict[str, float]:
     spacing = np.array(data.prepared.spacing[::-1])[axes]
     mask = np.pad(np.squeeze(mask, axis=dim), 1)
     perimeter, surface, diameter = mesh_2d(mask, spacing)
-    coords = np.array(np.where(mask), dtype="int").T * spacing[None, :]
-    n = coords.shape[0]
-    coords -= np.mean(coords, axis=0)
-    coords /= np.sqrt(n)
-    eig = np.linalg.eigvals(np.dot(coords.T.copy(), coords))
-    eig[(eig < 0) & (eig > -1e-10)] = 0
-    eig.sort()
+    eig, n = principal_moments(mask, spacing)
     y, x = spacing
     sphericity = (2 * np.sqrt(np.pi * surface)) / perimeter
     funcs = {
