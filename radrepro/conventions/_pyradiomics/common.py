@@ -26,14 +26,19 @@ class ClassInput:
         return processing.discretise(self.prepared.image, self.prepared.roi, self.settings)
 
     @cached_property
+    def level_counts(self) -> np.ndarray:
+        """Number of ROI voxels of each grey level 0..Ng (0 for level 0)."""
+        return np.bincount(self.levels[self.prepared.roi])
+
+    @cached_property
     def grey_levels(self) -> np.ndarray:
-        """The grey levels present in the ROI, ascending."""
-        return np.unique(self.levels[self.prepared.roi])
+        """The grey levels present in the ROI, ascending (int32)."""
+        return np.flatnonzero(self.level_counts).astype(np.int32)
 
     @property
     def n_levels(self) -> int:
         """Ng: the highest grey level in the ROI."""
-        return int(self.grey_levels.max())
+        return len(self.level_counts) - 1
 
     @property
     def force_2d(self) -> bool:

@@ -17,54 +17,60 @@ FEATURES = {
 }
 
 
+def _mean(v: np.ndarray) -> float:
+    """``numpy.nanmean`` of an array without NaN (the same sum, divided by the same count)."""
+    return np.sum(v) / v.size
+
+
 def compute(data: ClassInput, names=None) -> dict[str, float]:
-    """First-order features of the ROI (pyradiomics 3.0.1 definitions)."""
+    """First-order features of the ROI (pyradiomics 3.0.1 definitions).
+
+    pyradiomics' nan-aware reductions (``nanmean``, ``nanpercentile``, ``nanstd``, ...) are taken as
+    the plain ones, which give the same values: the ROI holds no NaN (binning it would have failed).
+    """
     x = data.prepared.image[data.prepared.roi].astype("float")
     shift = data.settings.voxel_array_shift
-    _, counts = np.unique(data.levels[data.prepared.roi], return_counts=True)
+    counts = data.level_counts[data.grey_levels]
     p = counts.astype("float") / float(counts.sum())
-    mean = np.nanmean(x)
+    mean = _mean(x)
     centred = x - mean
-
-    def moment(k):
-        return np.nanmean(np.power(centred, k))
-
-    def percentile(q):
-        return np.nanpercentile(x, q)
-
-    def skewness():
-        m2, m3 = moment(2), moment(3)
-        return m3 / (m2 if m2 != 0 else 1.0) ** 1.5
-
-    def kurtosis():
-        m2, m4 = moment(2), moment(4)
-        return m4 / (m2 if m2 != 0 else 1.0) ** 2.0
+    sq = centred * centred  # np.power(centred, 2)
+    m2 = _mean(sq)
+    # the four percentiles pyradiomics asks for one by one, from one partition
+    p10, p25, p75, p90 = np.percentile(x, (10, 25, 75, 90))
+    energy = np.sum((x + shift) ** 2)
 
     def robust_mad():
-        p10, p90 = percentile(10), percentile(90)
         kept = x[(x - p10 >= 0) & (x - p90 <= 0)]
-        return np.nanmean(np.absolute(kept - np.nanmean(kept)))
+        return _mean(np.absolute(kept - _mean(kept)))
 
-    energy = lambda: np.nansum((x + shift) ** 2)  # noqa: E731
+    # pyradiomics' np.power(centred, 3 or 4) as products: 0.2 ms each with numpy's pow (SVML on
+    # AVX-512), within an ulp of it per voxel
+    def skewness():
+        return _mean(sq * centred) / (m2 if m2 != 0 else 1.0) ** 1.5
+
+    def kurtosis():
+        return _mean(sq * sq) / (m2 if m2 != 0 else 1.0) ** 2.0
+
     funcs = {
-        "Energy": energy,
-        "TotalEnergy": lambda: energy() * np.multiply.reduce(data.prepared.spacing),
+        "Energy": lambda: energy,
+        "TotalEnergy": lambda: energy * np.multiply.reduce(data.prepared.spacing),
         "Entropy": lambda: -1.0 * np.sum(p * np.log2(p + EPS)),
-        "Minimum": lambda: np.nanmin(x),
-        "10Percentile": lambda: percentile(10),
-        "90Percentile": lambda: percentile(90),
-        "Maximum": lambda: np.nanmax(x),
+        "Minimum": lambda: np.min(x),
+        "10Percentile": lambda: p10,
+        "90Percentile": lambda: p90,
+        "Maximum": lambda: np.max(x),
         "Mean": lambda: mean,
-        "Median": lambda: np.nanmedian(x),
-        "InterquartileRange": lambda: percentile(75) - percentile(25),
-        "Range": lambda: np.nanmax(x) - np.nanmin(x),
-        "MeanAbsoluteDeviation": lambda: np.nanmean(np.absolute(centred)),
+        "Median": lambda: np.median(x),
+        "InterquartileRange": lambda: p75 - p25,
+        "Range": lambda: np.max(x) - np.min(x),
+        "MeanAbsoluteDeviation": lambda: _mean(np.absolute(centred)),
         "RobustMeanAbsoluteDeviation": robust_mad,
-        "RootMeanSquared": lambda: np.sqrt(np.nansum((x + shift) ** 2) / float(x.size)) if x.size else 0.0,
-        "StandardDeviation": lambda: np.nanstd(x),
+        "RootMeanSquared": lambda: np.sqrt(energy / float(x.size)) if x.size else 0.0,
+        "StandardDeviation": lambda: np.sqrt(m2),
         "Skewness": skewness,
         "Kurtosis": kurtosis,
-        "Variance": lambda: np.nanstd(x) ** 2,
-        "Uniformity": lambda: np.nansum(p**2),
+        "Variance": lambda: np.sqrt(m2) ** 2,
+        "Uniformity": lambda: np.sum(p**2),
     }
     return {n: float(funcs[n]()) for n in selected(FEATURES, names, NAME)}
