@@ -90,12 +90,19 @@ class ROI:
 
 def bounding_box(mask: np.ndarray, margin: int | tuple[int, ...] = 0) -> tuple[slice, ...]:
     """Slices of the smallest box holding every True voxel, grown by ``margin`` (clipped)."""
-    idx = np.nonzero(mask)
     margins = (margin,) * mask.ndim if isinstance(margin, int) else tuple(margin)
     return tuple(
-        slice(max(int(i.min()) - m, 0), min(int(i.max()) + 1 + m, n))
-        for i, n, m in zip(idx, mask.shape, margins)
+        slice(max(int(i[0]) - m, 0), min(int(i[-1]) + 1 + m, n))
+        for i, n, m in zip(_occupied(mask), mask.shape, margins)
     )
+
+
+def _occupied(mask: np.ndarray) -> list[np.ndarray]:
+    """Per axis, the indices of the slices that hold a True voxel (projections: no index arrays)."""
+    if mask.ndim != 3:
+        return [np.flatnonzero(mask.any(axis=tuple(a for a in range(mask.ndim) if a != ax))) for ax in range(mask.ndim)]
+    plane = mask.any(axis=0)
+    return [np.flatnonzero(mask.any(axis=(1, 2))), np.flatnonzero(plane.any(axis=1)), np.flatnonzero(plane.any(axis=0))]
 
 
 def local_margin(spacing_xyz: tuple[float, float, float]) -> tuple[int, int, int]:
