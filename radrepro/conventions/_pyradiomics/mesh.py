@@ -11,7 +11,11 @@ the complement with the orientation flipped), and compute from that mesh:
 
 In 2D (marching squares) the same gives the perimeter, the enclosed area and the diameter. The
 kernels below compute the same quantities with the same vertex coordinates, so that the results
-agree with pyradiomics to rounding (sums taken in the same raster order).
+agree with pyradiomics to rounding (sums taken in the same raster order). The diameters are not
+taken over all pairs of vertices but over the vertices of convex hulls (2D hulls of the planes'
+row extremes, see :func:`_plane_hulls` and :func:`_diameters`): the farthest pair is a pair of
+hull vertices, and its distance is computed with the same arithmetic, so the maxima are
+bit-identical to pyradiomics' (any other pair is shorter by far more than rounding).
 """
 
 from __future__ import annotations
@@ -31,10 +35,9 @@ def _table() -> tuple[np.ndarray, np.ndarray]:
 
 _TRI, _NTRI = _table()
 
-# marching squares: corners p0 (0,0), p1 (0,1), p2 (1,1), p3 (1,0) as (dy, dx); edge midpoints
-# e0 p0-p1, e1 p1-p2, e2 p2-p3, e3 p3-p0; each case lists oriented segments as edge pairs
-_SQ_CORNERS = np.array([(0, 0), (0, 1), (1, 1), (1, 0)], dtype=np.int64)
-_SQ_EDGE_POINTS = np.array([(0.0, 0.5), (0.5, 1.0), (1.0, 0.5), (0.5, 0.0)], dtype=np.float64)
+# marching squares: corners p0 (0,0), p1 (0,1), p2 (1,1), p3 (1,0) as (dy, dx), bit k of a case set when pk
+# is inside; edges e0 p0-p1, e1 p1-p2, e2 p2-p3, e3 p3-p0; each case lists oriented segments as edge pairs
+_SQ_EDGE_HALF = np.array([(0, 1), (1, 2), (2, 1), (1, 0)], dtype=np.int64)  # midpoints in half pixels
 _SQ_LINES = np.array(
     [
         (-1, -1, -1, -1), (3, 0, -1, -1), (0, 1, -1, -1), (3, 1, -1, -1),
@@ -72,27 +75,34 @@ _EDGE_HALF = np.array([[int(2 * c) for c in p] for p in EDGE_POINTS], dtype=np.i
 
 
 @jit
+def _half_lattice(n, step):
+    """Vertex coordinates on the half-voxel lattice: ``(i + h / 2) * step`` at index ``2 * i + h``
+    (the same arithmetic as pyradiomics' ``(i + offset) * spacing``)."""
+    out = np.empty(2 * n + 1)
+    for j in range(2 * n + 1):
+        out[j] = (j // 2 + 0.5 * (j % 2)) * step
+    return out
+
+
+@jit
 def _mesh3d_kernel(mask, spacing, tri, ntri, edge_half, case_lut):
-    """Surface, volume and the row extremes of the vertices (see :func:`_diameters`).
+    """Surface, volume, vertex count, lattice coordinates and the row extremes of the vertices.
 
     The cubes are visited in raster order (z, y, x) and their triangles' terms summed in that
     order, with each vertex coordinate computed as ``(i + offset) * spacing`` (as pyradiomics).
-    ``ext[a, 0]`` / ``ext[a, 1]`` hold, for every plane of equal coordinate ``a`` and every row of
-    that plane, the smallest / largest lattice index (half voxels) of a vertex on that row: rows run
-    along x in planes of equal z or y, along y in planes of equal x. Each vertex is counted once:
-    per cube only the edges 6, 7 and 11 (which touch p7) are recorded.
+    The case of a cube comes from the codes of its two x columns, so each voxel is read once per
+    row; empty and full cubes have neither triangles nor vertices.
+
+    ``lo<a>`` / ``hi<a>`` ``[plane, row]`` hold, for every plane of equal coordinate ``a`` (z, y,
+    x) and every row of that plane, the smallest / largest lattice index (half voxels) of a vertex
+    on that row (``hi`` -1: no vertex): rows run along x in planes of equal z or y, along y in planes
+    of equal x. Each vertex is counted once: per cube only the edges 6, 7 and 11 (which touch p7)
+    are recorded.
     """
     nz, ny, nx = mask.shape
-    # vertex coordinates on the half-voxel lattice: zc[2 * i + h] = (i + h / 2) * spacing
-    zc = np.empty(2 * nz + 1)
-    yc = np.empty(2 * ny + 1)
-    xc = np.empty(2 * nx + 1)
-    for j in range(2 * nz + 1):
-        zc[j] = (j // 2 + 0.5 * (j % 2)) * spacing[0]
-    for j in range(2 * ny + 1):
-        yc[j] = (j // 2 + 0.5 * (j % 2)) * spacing[1]
-    for j in range(2 * nx + 1):
-        xc[j] = (j // 2 + 0.5 * (j % 2)) * spacing[2]
+    zc = _half_lattice(nz, spacing[0])
+    yc = _half_lattice(ny, spacing[1])
+    xc = _half_lattice(nx, spacing[2])
     n = max(nz, ny, nx)
     big = 4 * n + 4
     # lo/hi of the row extremes: [plane, row]; axis 0: (z, y) -> x, axis 1: (y, z) -> x, axis 2: (x, z) -> y
@@ -186,59 +196,8 @@ def _mesh3d_kernel(mask, spacing, tri, ntri, edge_half, case_lut):
 
 
 @jit
-def _max_sq_distance(points, index):
-    """Largest squared distance between two of ``points[index]`` (terms summed in axis order, as pyradiomics)."""
-    best = 0.0
-    n = index.shape[0]
-    d = points.shape[1]
-    for i in range(n):
-        p = index[i]
-        for j in range(i + 1, n):
-            q = index[j]
-            s = 0.0
-            for k in range(d):
-                t = points[p, k] - points[q, k]
-                s += t * t
-            if s > best:
-                best = s
-    return best
-
-
-@jit
-def _cross(points, u, v, o, a, b):
-    return (points[a, u] - points[o, u]) * (points[b, v] - points[o, v]) - (points[a, v] - points[o, v]) * (
-        points[b, u] - points[o, u]
-    )
-
-
-@jit
-def _hull_2d(points, index, u, v):
-    """Vertices of the convex hull of ``points[index]`` in coordinates ``(u, v)`` (monotone chain)."""
-    n = index.shape[0]
-    if n < 3:
-        return index.copy()
-    first = np.argsort(points[index, v], kind="mergesort")
-    second = np.argsort(points[index[first], u], kind="mergesort")
-    order = index[first[second]]
-    hull = np.empty(2 * n, dtype=np.int64)
-    k = 0
-    for i in range(n):
-        while k >= 2 and _cross(points, u, v, hull[k - 2], hull[k - 1], order[i]) <= 0:
-            k -= 1
-        hull[k] = order[i]
-        k += 1
-    lower = k + 1
-    for i in range(n - 2, -1, -1):
-        while k >= lower and _cross(points, u, v, hull[k - 2], hull[k - 1], order[i]) <= 0:
-            k -= 1
-        hull[k] = order[i]
-        k += 1
-    return hull[: max(k - 1, 1)].copy()
-
-
-@jit
 def _lattice(axis, p, r, e):
-    """Lattice indices (z, y, x) of the point ``e`` on row ``r`` of plane ``p`` of ``axis`` (see :func:`_mesh3d_kernel`)."""
+    """Lattice indices (z, y, x) of point ``e`` of row ``r`` of plane ``p`` of ``axis`` (see :func:`_mesh3d_kernel`)."""
     if axis == 0:
         return p, r, e
     if axis == 1:
@@ -410,51 +369,55 @@ def mesh_3d(mask: np.ndarray, spacing) -> tuple[float, float, tuple[float, float
 
 
 @jit
-def _mesh2d_kernel(mask, spacing, lines, edge_points, corners):
+def _mesh2d_kernel(mask, spacing, lines, edge_half):
+    """Perimeter, area and the row extremes of the contour's vertices (one plane, as in :func:`_plane_hulls`)."""
     ny, nx = mask.shape
+    yc = _half_lattice(ny, spacing[0])
+    xc = _half_lattice(nx, spacing[1])
+    lo = np.full((1, 2 * ny), 2 * nx + 2, dtype=np.int64)
+    hi = np.full((1, 2 * ny), -1, dtype=np.int64)
+    nv = 0
     perimeter = 0.0
     surface = 0.0
-    cap = 1024
-    verts = np.empty((cap, 2), dtype=np.float64)
-    nv = 0
     for iy in range(ny - 1):
+        r0 = mask[iy]
+        r1 = mask[iy + 1]
         for ix in range(nx - 1):
-            case = 0
-            for k in range(4):
-                if mask[iy + corners[k, 0], ix + corners[k, 1]]:
-                    case |= 1 << k
+            case = (r0[ix] != 0) | ((r0[ix + 1] != 0) << 1) | ((r1[ix + 1] != 0) << 2) | ((r1[ix] != 0) << 3)
             if case == 0 or case == 15:
                 continue
+            by = 2 * iy
+            bx = 2 * ix
             for t in range(2):
                 ea = lines[case, 2 * t]
                 if ea < 0:
                     break
                 eb = lines[case, 2 * t + 1]
-                a0 = (iy + edge_points[ea, 0]) * spacing[0]
-                a1 = (ix + edge_points[ea, 1]) * spacing[1]
-                b0 = (iy + edge_points[eb, 0]) * spacing[0]
-                b1 = (ix + edge_points[eb, 1]) * spacing[1]
+                a0 = yc[by + edge_half[ea, 0]]
+                a1 = xc[bx + edge_half[ea, 1]]
+                b0 = yc[by + edge_half[eb, 0]]
+                b1 = xc[bx + edge_half[eb, 1]]
                 surface += a0 * b1 - b0 * a1
                 d0 = a0 - b0
                 d1 = a1 - b1
                 perimeter += np.sqrt(d0 * d0 + d1 * d1)
-            # vertices on edges 3 (p3-p0) and 2 (p2-p3), which touch p3: after the complement flip
-            # p3 is outside, so edge 3 has a vertex when p0 is inside and edge 2 when p2 is
-            if case > 7:
-                case ^= 0xF
+            # vertices on edges 3 (p3-p0) and 2 (p2-p3), which touch p3: where their corners differ
+            p3 = (case >> 3) & 1
             for t in range(2):
-                corner = 0 if t == 0 else 2
-                e = 3 if t == 0 else 2
-                if case & (1 << corner):
-                    if nv == cap:
-                        grown = np.empty((cap * 2, 2), dtype=np.float64)
-                        grown[:cap] = verts
-                        verts = grown
-                        cap *= 2
-                    verts[nv, 0] = (iy + edge_points[e, 0]) * spacing[0]
-                    verts[nv, 1] = (ix + edge_points[e, 1]) * spacing[1]
-                    nv += 1
-    return perimeter, surface / 2.0, verts[:nv].copy()
+                if t == 0:
+                    if (case & 1) == p3:
+                        continue
+                    hy, hx = by + 1, bx
+                else:
+                    if ((case >> 2) & 1) == p3:
+                        continue
+                    hy, hx = by + 2, bx + 1
+                nv += 1
+                if hx < lo[0, hy]:
+                    lo[0, hy] = hx
+                if hx > hi[0, hy]:
+                    hi[0, hy] = hx
+    return perimeter, surface / 2.0, nv, yc, xc, lo, hi
 
 
 def mesh_2d(mask: np.ndarray, spacing) -> tuple[float, float, float]:
@@ -467,12 +430,15 @@ def mesh_2d(mask: np.ndarray, spacing) -> tuple[float, float, float]:
     spacing
         Pixel spacing ``(y, x)`` in mm.
     """
-    m = np.ascontiguousarray(np.asarray(mask, dtype=np.uint8))
+    m = np.asarray(mask)
     if m.ndim != 2:
         raise ValueError(f"mesh_2d: mask must be 2D (y, x), got {m.ndim} dimensions")
+    if m.dtype != np.bool_:
+        m = m != 0
+    m = np.ascontiguousarray(m).view(np.uint8)
     sp = np.ascontiguousarray(np.asarray(spacing, dtype=np.float64))
-    perimeter, surface, verts = _mesh2d_kernel(m, sp, _SQ_LINES, _SQ_EDGE_POINTS, _SQ_CORNERS)
-    if verts.shape[0] < 2:
+    perimeter, surface, nv, yc, xc, lo, hi = _mesh2d_kernel(m, sp, _SQ_LINES, _SQ_EDGE_HALF)
+    if nv < 2:
         return perimeter, surface, 0.0
-    hull = _hull_2d(verts, np.arange(verts.shape[0]), 0, 1)
-    return perimeter, surface, float(np.sqrt(_max_sq_distance(verts, hull)))
+    d = _plane_hulls(0, lo, hi, np.zeros(1), yc, xc)[0]
+    return perimeter, surface, float(np.sqrt(d))
