@@ -137,6 +137,26 @@ def load_pair(image: Any, mask: Any, label: int = 1, *, geometry_tolerance: floa
         Missing or unreadable file, mask on another grid, no voxel of ``label`` in the mask,
         or a non-finite value (NaN, inf) inside the ROI.
     """
+    img, msk, roi = _checked_pair(image, mask, label, geometry_tolerance)
+    out_img = sitk.Cast(img, sitk.sitkFloat64)
+    out_msk = sitk.GetImageFromArray(roi.astype(np.uint8))
+    out_msk.CopyInformation(msk)
+    return out_img, out_msk
+
+
+def read_pair(image: Any, mask: Any, label: int = 1, *, geometry_tolerance: float | None = None) -> tuple[sitk.Image, sitk.Image]:
+    """Read image and mask and check them as :func:`load_pair` does, without converting either.
+
+    For a caller that crops first (the IBSI convention): casting a whole CT image to float64 and
+    writing a new mask cost more than the features of a small ROI. The ROI is the voxels of the
+    returned mask equal to ``label``. Parameters and errors as in :func:`load_pair`.
+    """
+    img, msk, _ = _checked_pair(image, mask, label, geometry_tolerance)
+    return img, msk
+
+
+def _checked_pair(image: Any, mask: Any, label: int, geometry_tolerance: float | None):
+    """The checks of :func:`load_pair`: image, mask (as read) and the ROI (bool array, ``(z, y, x)``)."""
     img = read_image(image, "image")
     msk = read_image(mask, "mask")
     mask_name = describe(mask)
@@ -157,16 +177,14 @@ def load_pair(image: Any, mask: Any, label: int = 1, *, geometry_tolerance: floa
             "choose the ROI's label with --label / the `label` setting, or check the mask",
         )
     a = sitk.GetArrayViewFromImage(img)
-    finite = np.isfinite(a[roi])
-    if not finite.all():
-        raise InputError(
-            f"image {image_name} has {int((~finite).sum())} NaN/inf voxels inside the ROI",
-            "fix the image (or the mask) so that every ROI voxel has a finite intensity",
-        )
-    out_img = sitk.Cast(img, sitk.sitkFloat64)
-    out_msk = sitk.GetImageFromArray(roi.astype(np.uint8))
-    out_msk.CopyInformation(msk)
-    return out_img, out_msk
+    if a.dtype.kind in "fc":  # integer voxels are always finite
+        finite = np.isfinite(a[roi])
+        if not finite.all():
+            raise InputError(
+                f"image {image_name} has {int((~finite).sum())} NaN/inf voxels inside the ROI",
+                "fix the image (or the mask) so that every ROI voxel has a finite intensity",
+            )
+    return img, msk, roi
 
 
 def image_digest(img: sitk.Image) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import SimpleITK as sitk
 
+from radrepro.case import read_pair
 from radrepro.errors import SettingsError
 from radrepro.processing import prepare
 from radrepro.registry import FAMILIES, family_module, implemented_families
@@ -31,10 +34,18 @@ def selected_families(settings: Settings) -> tuple[str, ...]:
     return tuple(settings.families)
 
 
+def load_pair(image: Any, mask: Any, settings: Settings) -> tuple[sitk.Image, sitk.Image]:
+    """Read and check image and mask (:func:`radrepro.case.read_pair`): both as stored, the ROI is
+    the mask's ``settings.label``. Processing crops before converting anything (whole-image
+    conversions cost more than a small ROI's features)."""
+    return read_pair(image, mask, settings.label, geometry_tolerance=settings.geometry_tolerance)
+
+
 def extract(image: sitk.Image, mask: sitk.Image, settings: Settings) -> dict[str, float]:
-    """IBSI features of a checked image/mask pair, keyed by IBSI reference tag."""
+    """IBSI features of an image/mask pair checked by :func:`load_pair` (the ROI is ``settings.label``),
+    keyed by IBSI reference tag."""
     families = selected_families(settings)
-    roi = prepare(image, mask, settings)
+    roi = prepare(image, mask, settings, label=settings.label)
     values: dict[str, float] = {}
     for fam in families:
         values.update(family_module(fam).compute(roi))

@@ -163,10 +163,9 @@ def mask_box(mask: np.ndarray, grid: Grid, margin: tuple[int, int, int]) -> tupl
     A new voxel can get a non-zero mask value from (tri)linear or nearest interpolation only when
     it lies within one original voxel of the mask's bounding box.
     """
-    idx = np.nonzero(mask)
     out = []
-    for axis in range(3):
-        lo, hi = int(idx[axis].min()) - 1, int(idx[axis].max()) + 1
+    for axis, idx in enumerate(occupied(mask)):
+        lo, hi = int(idx[0]) - 1, int(idx[-1]) + 1
         n = grid.shape[axis]
         if n == mask.shape[axis] and grid.step[axis] == 1.0 and grid.start[axis] == 0.0:
             k_lo, k_hi = lo + 1, hi - 1  # axis not interpolated
@@ -175,3 +174,11 @@ def mask_box(mask: np.ndarray, grid: Grid, margin: tuple[int, int, int]) -> tupl
             k_hi = math.ceil((hi - grid.start[axis]) / grid.step[axis])
         out.append(slice(max(k_lo - margin[axis], 0), min(k_hi + margin[axis] + 1, n)))
     return tuple(out)
+
+
+def occupied(mask: np.ndarray) -> list[np.ndarray]:
+    """Per axis, the indices of the slices that hold a non-zero voxel (from projections: no index arrays)."""
+    if mask.ndim != 3:
+        return [np.flatnonzero(mask.any(axis=tuple(a for a in range(mask.ndim) if a != ax))) for ax in range(mask.ndim)]
+    plane = mask.any(axis=0)
+    return [np.flatnonzero(mask.any(axis=(1, 2))), np.flatnonzero(plane.any(axis=1)), np.flatnonzero(plane.any(axis=0))]

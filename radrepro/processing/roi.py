@@ -10,7 +10,7 @@ import SimpleITK as sitk
 
 from radrepro.errors import InputError
 from radrepro.processing.discretise import discretise
-from radrepro.processing.interpolate import ibsi_grid, interpolate, interpolation_order, mask_box
+from radrepro.processing.interpolate import ibsi_grid, interpolate, interpolation_order, mask_box, occupied
 from radrepro.processing.resegment import range_bounds, resegment
 from radrepro.settings import Settings
 
@@ -93,16 +93,8 @@ def bounding_box(mask: np.ndarray, margin: int | tuple[int, ...] = 0) -> tuple[s
     margins = (margin,) * mask.ndim if isinstance(margin, int) else tuple(margin)
     return tuple(
         slice(max(int(i[0]) - m, 0), min(int(i[-1]) + 1 + m, n))
-        for i, n, m in zip(_occupied(mask), mask.shape, margins)
+        for i, n, m in zip(occupied(mask), mask.shape, margins)
     )
-
-
-def _occupied(mask: np.ndarray) -> list[np.ndarray]:
-    """Per axis, the indices of the slices that hold a True voxel (projections: no index arrays)."""
-    if mask.ndim != 3:
-        return [np.flatnonzero(mask.any(axis=tuple(a for a in range(mask.ndim) if a != ax))) for ax in range(mask.ndim)]
-    plane = mask.any(axis=0)
-    return [np.flatnonzero(mask.any(axis=(1, 2))), np.flatnonzero(plane.any(axis=1)), np.flatnonzero(plane.any(axis=0))]
 
 
 def local_margin(spacing_xyz: tuple[float, float, float]) -> tuple[int, int, int]:
@@ -150,7 +142,9 @@ def _roi_stats(suffix: str, shape, image: np.ndarray, morph: np.ndarray, intensi
     return {k: float(val) for k, val in out.items()}
 
 
-def prepare(image: sitk.Image, mask: sitk.Image, settings: Settings, *, diagnostics: bool = False) -> ROI:
+def prepare(
+    image: sitk.Image, mask: sitk.Image, settings: Settings, *, diagnostics: bool = False, label: int | None = None
+) -> ROI:
     """Apply IBSI processing to a checked image/mask pair (see :func:`radrepro.case.load_pair`).
 
     Steps, in IBSI order: interpolation of image and mask to ``settings.spacing`` on the IBSI grid
@@ -162,12 +156,15 @@ def prepare(image: sitk.Image, mask: sitk.Image, settings: Settings, *, diagnost
     Parameters
     ----------
     image, mask
-        The image and a mask with 1 inside the ROI, on the same grid (2D or 3D).
+        The image (any scalar voxel type) and a mask with 1 inside the ROI, on the same grid (2D or 3D).
     settings
         Processing settings.
     diagnostics
         Also compute the IBSI diagnostic values (image and ROI sizes, voxel counts, mean / min /
         max intensity after each step) into :attr:`ROI.diagnostics`.
+    label
+        The ROI is the mask's voxels equal to ``label`` (a mask as read, see
+        :func:`radrepro.case.read_pair`); ``None``: its non-zero voxels.
 
     Raises
     ------
@@ -175,7 +172,8 @@ def prepare(image: sitk.Image, mask: sitk.Image, settings: Settings, *, diagnost
         If the mask is empty, or becomes empty after interpolation and the partial-volume threshold.
     """
     arr, spacing = _as_volume(image, "image")
-    msk = np.asarray(_as_volume(mask, "mask")[0]) != 0
+    msk = np.asarray(_as_volume(mask, "mask")[0])
+    msk = msk != 0 if label is None else msk == label
     if not msk.any():
         raise InputError("the mask has no ROI voxel", "check the mask and its label")
     diag: dict[str, float] = {}
@@ -192,7 +190,7 @@ def prepare(image: sitk.Image, mask: sitk.Image, settings: Settings, *, diagnost
         order = interpolation_order(settings.interpolator, "interpolator")
         mask_order = interpolation_order(settings.mask_interpolator, "mask_interpolator")
         img = interpolate(arr, grid, order, box=box)
-        fraction = interpolate(msk.astype(np.float64), grid, mask_order, box=box)
+        fraction = interpolate(msk, grid, mask_order, box=box)
         morph = fraction >= settings.mask_threshold - PV_TOLERANCE
         full_shape = grid.shape
     else:
