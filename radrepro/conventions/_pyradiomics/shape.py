@@ -52,15 +52,18 @@ def _centre(coords, mean, n):
 def principal_moments(mask: np.ndarray, spacing: np.ndarray) -> tuple[np.ndarray, int]:
     """Eigenvalues (ascending) of the covariance of the ROI voxels' physical coordinates, and their count.
 
-    ``mask`` is ``(z, y, x)`` or ``(y, x)``, ``spacing`` the matching spacing in mm. The same numbers as pyradiomics' ``np.where`` / ``np.mean`` / ``np.dot`` / ``np.linalg.eigvals``:
-    the coordinates are built in numba in the same order with the same arithmetic, and numpy takes
-    the mean (pairwise sums along the contiguous axis, as in pyradiomics' column-major array) and
-    the product (two distinct buffers, ``X @ Y.T``, as pyradiomics' ``coords.T.copy() @ coords``).
+    ``mask`` is ``(z, y, x)`` or ``(y, x)``, ``spacing`` the matching spacing in mm. The same numbers
+    as pyradiomics' ``np.where`` / ``np.mean`` / ``np.dot`` / ``np.linalg.eigvals``: the coordinates
+    are built in numba in the same order with the same arithmetic, and numpy takes the mean (pairwise
+    sums along the contiguous axis, as in pyradiomics' column-major array) and the product (two
+    distinct buffers, ``X @ Y.T``, as pyradiomics' ``coords.T.copy() @ coords``).
     """
     m = np.ascontiguousarray(mask)
     sp = np.asarray(spacing, dtype=np.float64)
     if m.ndim not in (2, 3) or sp.shape != (m.ndim,):
-        raise ValueError(f"principal_moments: need a 2D or 3D mask and one spacing per axis, got {m.shape} and {sp.shape}")
+        raise ValueError(
+            f"principal_moments: need a 2D or 3D mask and one spacing per axis, got shapes {m.shape} and {sp.shape}"
+        )
     n = int(np.count_nonzero(m))
     if m.ndim == 2:
         coords = _coordinates(m[None], np.concatenate(([0.0], sp)), n)[1:]
