@@ -253,6 +253,26 @@ def test_mesh_equals_cshape_on_random_masks():
             np.testing.assert_allclose(mesh_2d(mask2, sp2), cShape.calculate_coefficients2D(mask2, sp2), rtol=1e-12)
 
 
+def test_mesh_diameters_equal_cshape_on_blobs():
+    """Larger, rounder masks than above (many vertices per plane, so the hulls matter), isotropic
+    spacings included (many pairs at the same distance): diameters bit-identical, 2D too."""
+    rng = np.random.default_rng(11)
+    for trial in range(12):
+        n = int(rng.integers(8, 22))
+        grid = np.indices((n, n, n)).astype(float) - (n - 1) / 2
+        radii = rng.uniform(0.3, 0.5, 3) * n
+        level = (grid**2 / radii[:, None, None, None] ** 2).sum(axis=0) + rng.uniform(-0.3, 0.3, grid[0].shape)
+        mask = np.pad(level < 1, 1)
+        spacing = np.full(3, rng.uniform(0.5, 2.0)) if trial % 2 else rng.uniform(0.3, 3.0, 3)
+        ref_s, ref_v, ref_d = cShape.calculate_coefficients(mask, spacing)
+        s, v, d = mesh_3d(mask, spacing)
+        np.testing.assert_allclose([s, v], [ref_s, ref_v], rtol=1e-12)
+        np.testing.assert_array_equal(d, ref_d)
+        mask2 = mask[mask.shape[0] // 2]
+        ref2 = cShape.calculate_coefficients2D(mask2, spacing[1:])
+        np.testing.assert_array_equal(mesh_2d(mask2, spacing[1:])[2], ref2[2])
+
+
 def test_angles_and_run_lengths_equal_cmatrices():
     rng = np.random.default_rng(3)
     for trial in range(300):
