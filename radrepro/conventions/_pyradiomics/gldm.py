@@ -40,7 +40,5 @@ def compute(data: ClassInput, names=None) -> dict[str, float]:
     P, j = P[:, :, used], j[used]
     nz = P.sum(axis=(1, 2))
     nz[nz == 0] = 1
-    funcs = _zone_like.features(P, data.grey_levels.astype(float), j, nz)
-    funcs = {new: funcs[old] for new, old in _RENAME.items()}
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return {k: float(funcs[k]()[0]) for k in selected(FEATURES, names, NAME)}
+    values = _zone_like.features(P, data.grey_levels.astype(float), j, nz)
+    return {k: float(values[_RENAME[k]][0]) for k in selected(FEATURES, names, NAME)}

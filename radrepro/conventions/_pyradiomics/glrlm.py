@@ -83,8 +83,14 @@ def compute(data: ClassInput, names=None) -> dict[str, float]:
     j = np.arange(1, P.shape[2] + 1, dtype=np.float64)
     used = P.sum(axis=(0, 1)) != 0
     P, j = P[:, :, used], j[used]
-    i = data.grey_levels.astype(float)
-    funcs = _zone_like.features(P, i, j, n)
-    funcs["RunPercentage"] = lambda: n / np.sum(P.sum(1) * j[None, :], 1)
+    values = _zone_like.features(P, data.grey_levels.astype(float), j, n)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return {k: float(np.nanmean(funcs[k]())) for k in selected(FEATURES, names, NAME)}
+        values["RunPercentage"] = n / _zone_like.voxels(P, j)
+        names = selected(FEATURES, names, NAME)
+        return dict(zip(names, _nanmean_rows(np.array([values[k] for k in names], ndmin=2)).tolist()))
+
+
+def _nanmean_rows(v: np.ndarray) -> np.ndarray:
+    """``numpy.nanmean`` of each row (the same sum and count), in one call for all features."""
+    nan = np.isnan(v)
+    return np.add.reduce(np.where(nan, 0.0, v), 1) / np.add.reduce(~nan, 1, dtype=np.intp)

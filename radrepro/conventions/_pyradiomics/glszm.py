@@ -37,10 +37,9 @@ def compute(data: ClassInput, names=None) -> dict[str, float]:
     j = sizes.astype(np.float64)
     nz = P.sum(axis=(1, 2))
     nz[nz == 0] = 1
-    n_vox = np.sum(P.sum(1) * j[None, :], 1)
+    n_vox = _zone_like.voxels(P, j)
     n_vox[n_vox == 0] = 1
-    funcs = _zone_like.features(P, data.grey_levels.astype(float), j, nz)
-    funcs = {new: funcs[old] for new, old in _RENAME.items()}
-    funcs["ZonePercentage"] = lambda: nz / n_vox
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return {k: float(funcs[k]()[0]) for k in selected(FEATURES, names, NAME)}
+    values = _zone_like.features(P, data.grey_levels.astype(float), j, nz)
+    values = {new: values[old] for new, old in _RENAME.items()}
+    values["ZonePercentage"] = nz / n_vox
+    return {k: float(values[k][0]) for k in selected(FEATURES, names, NAME)}
