@@ -35,6 +35,7 @@ from radrepro.features._autocorrelation import moran_geary
 from radrepro.features._mesh import (
     ellipsoid_area,
     enclosing_ellipsoid,
+    hull_candidates,
     max_distance,
     mesh_area,
     mesh_volume,
@@ -98,11 +99,12 @@ def _ellipsoid_densities(volume: float, area: float, axes: np.ndarray) -> tuple[
     return volume / (4.0 * math.pi / 3.0 * a * b * c), _div(area, ellipsoid_area(a, b, c))
 
 
-def _hull_features(verts: np.ndarray, volume: float, area: float) -> dict[str, float]:
+def _hull_features(verts: np.ndarray, spacing: tuple[float, float, float], volume: float, area: float) -> dict[str, float]:
     from scipy.spatial import ConvexHull
 
-    hull = ConvexHull(verts)
-    hv = verts[hull.vertices]
+    candidates = verts[hull_candidates(verts, spacing)]
+    hull = ConvexHull(candidates)
+    hv = candidates[hull.vertices]
     out = {
         "morph_diam": max_distance(hv),
         "morph_vol_dens_conv_hull": _div(volume, hull.volume),
@@ -192,7 +194,7 @@ def morphology(
     out["morph_vol_dens_aabb"] = volume / float(np.prod(extent))
     ez, ey, ex = (float(e) for e in extent)
     out["morph_area_dens_aabb"] = area / (2.0 * (ez * ey + ez * ex + ey * ex))
-    out.update(_hull_features(verts, volume, area))
+    out.update(_hull_features(verts, (sx, sy, sz), volume, area))
     return {f.tag: float(out[f.tag]) for f in FEATURES}
 
 
