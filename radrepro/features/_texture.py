@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from radrepro._numba import jit
 from radrepro.registry import Feature
 
 # The 13 unique 3D directions (dz, dy, dx) of the 26-neighbourhood; the first 4 are in-plane.
@@ -63,6 +64,27 @@ def neighbourhood(distance: int, in_plane: bool) -> np.ndarray:
     zs = (0,) if in_plane else r
     out = [(dz, dy, dx) for dz in zs for dy in r for dx in r if (dz, dy, dx) != (0, 0, 0)]
     return np.array(out, dtype=np.int64)
+
+
+@jit
+def padded(levels, offsets):
+    """``levels`` with a border of zeros as wide as the largest offset per axis, flattened (C order).
+
+    Returns ``(flat, pz, py, px)``: voxel ``(z, y, x)`` is ``flat[((z + pz) * (ny + 2 py) + y + py)
+    * (nx + 2 px) + x + px]``. Kernels step by flat offsets and stop at the zeros instead of
+    checking bounds.
+    """
+    nz, ny, nx = levels.shape
+    pz = 0
+    py = 0
+    px = 0
+    for k in range(offsets.shape[0]):
+        pz = max(pz, abs(offsets[k, 0]))
+        py = max(py, abs(offsets[k, 1]))
+        px = max(px, abs(offsets[k, 2]))
+    out = np.zeros((nz + 2 * pz, ny + 2 * py, nx + 2 * px), dtype=levels.dtype)
+    out[pz : pz + nz, py : py + ny, px : px + nx] = levels
+    return out.ravel(), pz, py, px
 
 
 def texture_dims(roi) -> tuple[str, ...]:

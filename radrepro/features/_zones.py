@@ -27,6 +27,17 @@ def _zones_kernel(levels, offsets, dist):
     n = nz * ny * nx
     flat = levels.ravel()
     dflat = dist.ravel()
+    # neighbours are looked up in a zero-bordered copy (no bounds checks); a neighbour of equal
+    # level is inside the array, at flat index i + step[k]
+    padded, pz, py, px = _texture.padded(levels, offsets)
+    sy = ny + 2 * py
+    sx = nx + 2 * px
+    nk = offsets.shape[0]
+    pstep = np.empty(nk, dtype=np.int64)
+    step = np.empty(nk, dtype=np.int64)
+    for k in range(nk):
+        pstep[k] = (offsets[k, 0] * sy + offsets[k, 1]) * sx + offsets[k, 2]
+        step[k] = (offsets[k, 0] * ny + offsets[k, 1]) * nx + offsets[k, 2]
     parent = np.empty(n, dtype=np.int64)
     size = np.zeros(n, dtype=np.int64)
     n_roi = 0
@@ -38,29 +49,25 @@ def _zones_kernel(levels, offsets, dist):
     # union each ROI voxel with its equal-level neighbours along the forward offsets
     for z in range(nz):
         for y in range(ny):
+            i = (z * ny + y) * nx
+            ip = ((z + pz) * sy + y + py) * sx + px
             for x in range(nx):
-                i = (z * ny + y) * nx + x
                 a = flat[i]
-                if a <= 0:
-                    continue
-                for k in range(offsets.shape[0]):
-                    zz = z + offsets[k, 0]
-                    yy = y + offsets[k, 1]
-                    xx = x + offsets[k, 2]
-                    if zz < 0 or zz >= nz or yy < 0 or yy >= ny or xx < 0 or xx >= nx:
-                        continue
-                    j = (zz * ny + yy) * nx + xx
-                    if flat[j] != a:
-                        continue
-                    ri = _find(parent, i)
-                    rj = _find(parent, j)
-                    if ri == rj:
-                        continue
-                    # union by size; ties attach the larger index to the smaller (deterministic)
-                    if size[ri] < size[rj] or (size[ri] == size[rj] and rj < ri):
-                        ri, rj = rj, ri
-                    parent[rj] = ri
-                    size[ri] += size[rj]
+                if a > 0:
+                    ri = _find(parent, i)  # the root of i's zone, kept up to date across the unions
+                    for k in range(nk):
+                        if padded[ip + pstep[k]] != a:
+                            continue
+                        rj = _find(parent, i + step[k])
+                        if ri == rj:
+                            continue
+                        # union by size; ties attach the larger index to the smaller (deterministic)
+                        if size[ri] < size[rj] or (size[ri] == size[rj] and rj < ri):
+                            ri, rj = rj, ri
+                        parent[rj] = ri
+                        size[ri] += size[rj]
+                i += 1
+                ip += 1
     zone_of = np.full(n, -1, dtype=np.int64)
     z_level = np.empty(n_roi, dtype=np.int64)
     z_size = np.zeros(n_roi, dtype=np.int64)

@@ -52,33 +52,31 @@ def _glrlm_kernel(levels, directions, n_levels, per_slice):
             line = min(line, (nx - 1) // abs(directions[d, 2]) + 1)
         max_len = max(max_len, line)
     out = np.zeros((ns, nd, n_levels, max_len), dtype=np.int64)
+    # a zero border as wide as the longest step ends every run, so the walks need no bounds checks
+    flat, pz, py, px = _texture.padded(levels, directions)
+    sy = ny + 2 * py
+    sx = nx + 2 * px
+    step = np.empty(nd, dtype=np.int64)
+    for d in range(nd):
+        step[d] = (directions[d, 0] * sy + directions[d, 1]) * sx + directions[d, 2]
     for z in range(nz):
         s = z if per_slice else 0
         for y in range(ny):
+            i = ((z + pz) * sy + y + py) * sx + px
             for x in range(nx):
-                a = levels[z, y, x]
-                if a <= 0:
-                    continue
-                for d in range(nd):
-                    dz = directions[d, 0]
-                    dy = directions[d, 1]
-                    dx = directions[d, 2]
-                    # a run starts here when the previous voxel along the direction differs
-                    pz = z - dz
-                    py = y - dy
-                    px = x - dx
-                    if 0 <= pz < nz and 0 <= py < ny and 0 <= px < nx and levels[pz, py, px] == a:
-                        continue
-                    length = 1
-                    zz = z + dz
-                    yy = y + dy
-                    xx = x + dx
-                    while 0 <= zz < nz and 0 <= yy < ny and 0 <= xx < nx and levels[zz, yy, xx] == a:
-                        length += 1
-                        zz += dz
-                        yy += dy
-                        xx += dx
-                    out[s, d, a - 1, length - 1] += 1
+                a = flat[i]
+                if a > 0:
+                    for d in range(nd):
+                        # a run starts here when the previous voxel along the direction differs
+                        if flat[i - step[d]] == a:
+                            continue
+                        length = 1
+                        j = i + step[d]
+                        while flat[j] == a:
+                            length += 1
+                            j += step[d]
+                        out[s, d, a - 1, length - 1] += 1
+                i += 1
     return out
 
 
