@@ -356,10 +356,42 @@ def bin_edges(values: np.ndarray, settings: Settings) -> np.ndarray:
 
 def discretise(image: np.ndarray, roi: np.ndarray, settings: Settings) -> np.ndarray:
     """Grey levels (int32): ``numpy.digitize`` of the ROI intensities with :func:`bin_edges`, 0 outside."""
-    values = image[roi]
-    levels = np.zeros(image.shape, dtype=np.int32)
-    levels[roi] = np.digitize(values, bin_edges(values, settings))
-    return levels
+    edges = bin_edges(image[roi], settings)
+    return _digitize_roi(image, roi, edges)
+
+
+@jit
+def _digitize_roi(image, roi, edges):
+    """``numpy.digitize(image[roi], edges)`` (increasing edges: the number of edges <= the value,
+    compared in the common type as numpy compares) put back on the grid, 0 outside the ROI.
+
+    The edges are (nearly) evenly spaced, so the bin is guessed from the value and then corrected
+    by comparing with the edges: the guess only saves steps, the comparisons decide."""
+    out = np.zeros(image.shape, dtype=np.int32)
+    flat_image = image.ravel()
+    flat_roi = roi.ravel()
+    flat_out = out.ravel()
+    n = edges.shape[0]
+    first = float(edges[0])
+    span = float(edges[n - 1]) - first
+    scale = (n - 1) / span if span > 0 else 0.0
+    for k in range(flat_image.shape[0]):
+        if not flat_roi[k]:
+            continue
+        x = flat_image[k]
+        guess = (float(x) - first) * scale
+        if guess < 0.0:
+            idx = 0
+        elif guess >= n:
+            idx = n
+        else:
+            idx = int(guess) + 1
+        while idx < n and edges[idx] <= x:
+            idx += 1
+        while idx > 0 and edges[idx - 1] > x:
+            idx -= 1
+        flat_out[k] = idx
+    return out
 
 
 @dataclass
