@@ -9,6 +9,8 @@ matrix per direction. The 25 features are computed from each matrix and aggregat
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from radrepro._numba import jit
@@ -96,19 +98,134 @@ def glcm_matrices(levels: np.ndarray, offsets: np.ndarray, n_levels: int, *, per
     return _glcm_kernel(lv, off, int(n_levels), bool(per_slice))
 
 
-def _diagonal_sums(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """p_{x-y}(k), k = 0..Ng-1, and p_{x+y}(k), k = 2..2Ng, of a stack (B, Ng, Ng)."""
-    ng = p.shape[1]
-    diff = np.empty((p.shape[0], ng))
-    diff[:, 0] = np.trace(p, axis1=1, axis2=2)
-    for k in range(1, ng):
-        diff[:, k] = np.trace(p, offset=k, axis1=1, axis2=2) + np.trace(p, offset=-k, axis1=1, axis2=2)
-    flipped = p[:, :, ::-1]
-    # anti-diagonal with i + j = s (1-based) has offset (Ng + 1 - s) in the flipped matrix
-    summ = np.empty((p.shape[0], 2 * ng - 1))
-    for idx, s in enumerate(range(2, 2 * ng + 1)):
-        summ[:, idx] = np.trace(flipped, offset=ng + 1 - s, axis1=1, axis2=2)
-    return diff, summ
+@jit
+def _glcm_features_kernel(P, nl):
+    nb, ng, _ = P.shape
+    out = np.empty((nb, 25))
+    px = np.empty(ng)
+    py = np.empty(ng)
+    pdiff = np.empty(ng)
+    psum = np.empty(2 * ng - 1)
+    for b in range(nb):
+        total = 0.0
+        for i in range(ng):
+            for j in range(ng):
+                total += P[b, i, j]
+        p = P[b] / total
+        px[:] = 0.0
+        py[:] = 0.0
+        pdiff[:] = 0.0
+        psum[:] = 0.0
+        top = 0.0
+        hxy = 0.0
+        energy = 0.0
+        corr_ij = 0.0
+        for i in range(ng):
+            for j in range(ng):
+                v = p[i, j]
+                px[i] += v
+                py[j] += v
+                pdiff[abs(i - j)] += v
+                psum[i + j] += v
+                top = max(top, v)
+                if v > 0.0:
+                    hxy -= v * np.log2(v)
+                energy += v * v
+                corr_ij += v * (i + 1) * (j + 1)
+        mu_x = 0.0
+        mu_y = 0.0
+        hx = 0.0
+        for i in range(ng):
+            mu_x += px[i] * (i + 1)
+            mu_y += py[i] * (i + 1)
+            if px[i] > 0.0:
+                hx -= px[i] * np.log2(px[i])
+        var_x = 0.0
+        var_y = 0.0
+        for i in range(ng):
+            var_x += px[i] * (i + 1 - mu_x) ** 2
+            var_y += py[i] * (i + 1 - mu_y) ** 2
+        diff_avg = 0.0
+        for k in range(ng):
+            diff_avg += pdiff[k] * k
+        diff_var = 0.0
+        diff_entr = 0.0
+        contrast = 0.0
+        inv_diff = 0.0
+        inv_diff_norm = 0.0
+        inv_diff_mom = 0.0
+        inv_diff_mom_norm = 0.0
+        inv_var = 0.0
+        for k in range(ng):
+            q = pdiff[k]
+            diff_var += q * (k - diff_avg) ** 2
+            if q > 0.0:
+                diff_entr -= q * np.log2(q)
+            contrast += q * k * k
+            inv_diff += q / (1.0 + k)
+            inv_diff_norm += q / (1.0 + k / nl)
+            inv_diff_mom += q / (1.0 + k * k)
+            inv_diff_mom_norm += q / (1.0 + k * k / (nl * nl))
+            if k > 0:
+                inv_var += q / (k * k)
+        sum_avg = 0.0
+        for k in range(2 * ng - 1):
+            sum_avg += psum[k] * (k + 2)
+        sum_var = 0.0
+        sum_entr = 0.0
+        for k in range(2 * ng - 1):
+            q = psum[k]
+            sum_var += q * (k + 2 - sum_avg) ** 2
+            if q > 0.0:
+                sum_entr -= q * np.log2(q)
+        cov = 0.0
+        t2 = 0.0
+        t3 = 0.0
+        t4 = 0.0
+        hxy1 = 0.0
+        hxy2 = 0.0
+        for i in range(ng):
+            for j in range(ng):
+                v = p[i, j]
+                cov += v * (i + 1 - mu_x) * (j + 1 - mu_y)
+                t = i + j + 2 - mu_x - mu_y
+                t2 += v * t * t
+                t3 += v * t * t * t
+                t4 += v * t * t * t * t
+                pp = px[i] * py[j]
+                if pp > 0.0:
+                    lg = np.log2(pp)
+                    hxy1 -= v * lg
+                    hxy2 -= pp * lg
+        sd = math.sqrt(var_x * var_y)
+        o = out[b]
+        o[0] = top
+        o[1] = mu_x
+        o[2] = var_x
+        o[3] = hxy
+        o[4] = diff_avg
+        o[5] = diff_var
+        o[6] = diff_entr
+        o[7] = sum_avg
+        o[8] = sum_var
+        o[9] = sum_entr
+        o[10] = energy
+        o[11] = contrast
+        o[12] = diff_avg
+        o[13] = inv_diff
+        o[14] = inv_diff_norm
+        o[15] = inv_diff_mom
+        o[16] = inv_diff_mom_norm
+        o[17] = inv_var
+        o[18] = cov / sd if sd > 0.0 else np.nan
+        o[19] = corr_ij
+        o[20] = t2
+        o[21] = t3
+        o[22] = t4
+        o[23] = (hxy - hxy1) / hx if hx > 0.0 else np.nan
+        r = 1.0 - math.exp(-2.0 * (hxy2 - hxy))
+        o[24] = math.sqrt(r if not r < 0.0 else 0.0)
+    return out
 
 
 def glcm_features(P: np.ndarray, n_levels: int | None = None) -> np.ndarray:
@@ -127,64 +244,10 @@ def glcm_features(P: np.ndarray, n_levels: int | None = None) -> np.ndarray:
     correlation are NaN where the marginal variance or entropy is 0 (one grey level), where IBSI's
     formulas divide by zero.
     """
-    P = np.asarray(P, dtype=np.float64)
-    ng = P.shape[1]
-    nl = float(ng if n_levels is None else n_levels)
-    p = P / P.sum(axis=(1, 2))[:, None, None]
-    lv = np.arange(1, ng + 1, dtype=np.float64)
-    i = lv[None, :, None]
-    j = lv[None, None, :]
-    px = p.sum(axis=2)
-    py = p.sum(axis=1)
-    mu_x = (px * lv).sum(axis=1)
-    mu_y = (py * lv).sum(axis=1)
-    var_x = (px * (lv - mu_x[:, None]) ** 2).sum(axis=1)
-    var_y = (py * (lv - mu_y[:, None]) ** 2).sum(axis=1)
-    pdiff, psum = _diagonal_sums(p)
-    k_diff = np.arange(ng, dtype=np.float64)
-    k_sum = np.arange(2, 2 * ng + 1, dtype=np.float64)
-
-    def entropy(q, axes):
-        return -(q * np.log2(q, out=np.zeros_like(q), where=q > 0)).sum(axis=axes)
-
-    out = np.empty((P.shape[0], 25))
-    out[:, 0] = p.max(axis=(1, 2))
-    out[:, 1] = mu_x
-    out[:, 2] = var_x
-    hxy = entropy(p, (1, 2))
-    out[:, 3] = hxy
-    diff_avg = (pdiff * k_diff).sum(axis=1)
-    out[:, 4] = diff_avg
-    out[:, 5] = (pdiff * (k_diff - diff_avg[:, None]) ** 2).sum(axis=1)
-    out[:, 6] = entropy(pdiff, 1)
-    sum_avg = (psum * k_sum).sum(axis=1)
-    out[:, 7] = sum_avg
-    out[:, 8] = (psum * (k_sum - sum_avg[:, None]) ** 2).sum(axis=1)
-    out[:, 9] = entropy(psum, 1)
-    out[:, 10] = (p**2).sum(axis=(1, 2))
-    out[:, 11] = (pdiff * k_diff**2).sum(axis=1)
-    out[:, 12] = diff_avg
-    out[:, 13] = (pdiff / (1.0 + k_diff)).sum(axis=1)
-    out[:, 14] = (pdiff / (1.0 + k_diff / nl)).sum(axis=1)
-    out[:, 15] = (pdiff / (1.0 + k_diff**2)).sum(axis=1)
-    out[:, 16] = (pdiff / (1.0 + k_diff**2 / nl**2)).sum(axis=1)
-    out[:, 17] = (pdiff[:, 1:] / k_diff[1:] ** 2).sum(axis=1)
-    cov = (p * (i - mu_x[:, None, None]) * (j - mu_y[:, None, None])).sum(axis=(1, 2))
-    sd = np.sqrt(var_x * var_y)
-    out[:, 18] = np.where(sd > 0, cov / np.where(sd > 0, sd, 1.0), np.nan)
-    out[:, 19] = (p * i * j).sum(axis=(1, 2))
-    t = i + j - mu_x[:, None, None] - mu_y[:, None, None]
-    out[:, 20] = (p * t**2).sum(axis=(1, 2))
-    out[:, 21] = (p * t**3).sum(axis=(1, 2))
-    out[:, 22] = (p * t**4).sum(axis=(1, 2))
-    pxpy = px[:, :, None] * py[:, None, :]
-    log_pxpy = np.log2(pxpy, out=np.zeros_like(pxpy), where=pxpy > 0)
-    hx = entropy(px, 1)
-    hxy1 = -(p * log_pxpy).sum(axis=(1, 2))
-    hxy2 = -(pxpy * log_pxpy).sum(axis=(1, 2))
-    out[:, 23] = np.where(hx > 0, (hxy - hxy1) / np.where(hx > 0, hx, 1.0), np.nan)
-    out[:, 24] = np.sqrt(np.clip(1.0 - np.exp(-2.0 * (hxy2 - hxy)), 0.0, None))
-    return out
+    P = np.ascontiguousarray(P, dtype=np.float64)
+    if P.ndim != 3 or P.shape[1] != P.shape[2]:
+        raise ValueError(f"glcm_features: P must be a stack of square matrices (B, Ng, Ng), got shape {P.shape}")
+    return _glcm_features_kernel(P, float(P.shape[1] if n_levels is None else n_levels))
 
 
 def glcm_ibsi(levels: np.ndarray, n_levels: int, dims=("3D",), distances=(1,)) -> dict[str, float]:
