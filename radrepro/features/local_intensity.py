@@ -43,10 +43,10 @@ def sphere_rows(spacing_xyz: tuple[float, float, float], radius: float = LOCAL_R
     For given ``(dz, dy)`` the offsets ``dx`` in the sphere are ``-w..w``: the distance grows with ``|dx|``.
     """
     off = sphere_offsets(spacing_xyz, radius)
-    rows = {}
-    for dz, dy, dx in off.tolist():
-        rows[(dz, dy)] = max(rows.get((dz, dy), 0), abs(dx))
-    return np.array([(dz, dy, w) for (dz, dy), w in rows.items()], dtype=np.int64).reshape(-1, 3)
+    rows = off[off[:, 2] >= 0]  # each (dz, dy) row: dx = 0..w, ordered by dz, dy, dx
+    last = np.ones(len(rows), dtype=bool)
+    last[:-1] = (rows[1:, 0] != rows[:-1, 0]) | (rows[1:, 1] != rows[:-1, 1])
+    return np.ascontiguousarray(rows[last])
 
 
 @jit
