@@ -43,13 +43,18 @@ def _quantile(s, q):
     return s[lo] + (s[hi] - s[lo]) * frac
 
 
+def _statistics_kernel(x: np.ndarray) -> np.ndarray:
+    """The 18 statistics of a contiguous float64 array, in :data:`FEATURES` order (numpy sorts it:
+    many times faster than numba's sort)."""
+    return _statistics_sorted(x, np.sort(x))
+
+
 @jit
-def _statistics_kernel(x):
+def _statistics_sorted(x, s):
     n = x.size
     out = np.full(18, np.nan)
     if n == 0:
         return out
-    s = np.sort(x)
     total = 0.0
     energy = 0.0
     for v in x:
