@@ -67,6 +67,19 @@ def neighbourhood(distance: int, in_plane: bool) -> np.ndarray:
 
 
 @jit
+def padding(offsets):
+    """The largest ``|offset|`` per axis, ``(pz, py, px)``: the zero border of :func:`padded`."""
+    pz = 0
+    py = 0
+    px = 0
+    for k in range(offsets.shape[0]):
+        pz = max(pz, abs(offsets[k, 0]))
+        py = max(py, abs(offsets[k, 1]))
+        px = max(px, abs(offsets[k, 2]))
+    return pz, py, px
+
+
+@jit
 def padded(levels, offsets):
     """``levels`` with a border of zeros as wide as the largest offset per axis, flattened (C order).
 
@@ -75,16 +88,23 @@ def padded(levels, offsets):
     checking bounds.
     """
     nz, ny, nx = levels.shape
-    pz = 0
-    py = 0
-    px = 0
-    for k in range(offsets.shape[0]):
-        pz = max(pz, abs(offsets[k, 0]))
-        py = max(py, abs(offsets[k, 1]))
-        px = max(px, abs(offsets[k, 2]))
+    pz, py, px = padding(offsets)
     out = np.zeros((nz + 2 * pz, ny + 2 * py, nx + 2 * px), dtype=levels.dtype)
     out[pz : pz + nz, py : py + ny, px : px + nx] = levels
     return out.ravel(), pz, py, px
+
+
+@jit
+def padded_steps(levels, offsets):
+    """:func:`padded` and each offset as a step in its flat index: ``(flat, steps)``."""
+    nz, ny, nx = levels.shape
+    flat, pz, py, px = padded(levels, offsets)
+    sy = ny + 2 * py
+    sx = nx + 2 * px
+    steps = np.empty(offsets.shape[0], dtype=np.int64)
+    for k in range(offsets.shape[0]):
+        steps[k] = (offsets[k, 0] * sy + offsets[k, 1]) * sx + offsets[k, 2]
+    return flat, steps
 
 
 def texture_dims(roi) -> tuple[str, ...]:

@@ -52,20 +52,20 @@ def _glcm_kernel(levels, offsets, n_levels, per_slice):
     nd = offsets.shape[0]
     ns = nz if per_slice else 1
     out = np.zeros((ns, nd, n_levels, n_levels), dtype=np.int64)
+    flat, step = _texture.padded_steps(levels, offsets)
+    pz, py, px = _texture.padding(offsets)
+    sy = ny + 2 * py
+    sx = nx + 2 * px
     for z in range(nz):
         s = z if per_slice else 0
         for y in range(ny):
+            i = ((z + pz) * sy + y + py) * sx + px
             for x in range(nx):
-                a = levels[z, y, x]
+                a = flat[i + x]
                 if a <= 0:
                     continue
                 for d in range(nd):
-                    zz = z + offsets[d, 0]
-                    yy = y + offsets[d, 1]
-                    xx = x + offsets[d, 2]
-                    if zz < 0 or zz >= nz or yy < 0 or yy >= ny or xx < 0 or xx >= nx:
-                        continue
-                    b = levels[zz, yy, xx]
+                    b = flat[i + x + step[d]]
                     if b > 0:
                         out[s, d, a - 1, b - 1] += 1
     return out

@@ -40,21 +40,21 @@ def _ngldm_kernel(levels, offsets, n_levels, alpha, per_slice):
     nz, ny, nx = levels.shape
     ns = nz if per_slice else 1
     out = np.zeros((ns, n_levels, offsets.shape[0] + 1), dtype=np.int64)
+    flat, step = _texture.padded_steps(levels, offsets)
+    pz, py, px = _texture.padding(offsets)
+    sy = ny + 2 * py
+    sx = nx + 2 * px
     for z in range(nz):
         s = z if per_slice else 0
         for y in range(ny):
+            i = ((z + pz) * sy + y + py) * sx + px
             for x in range(nx):
-                a = levels[z, y, x]
+                a = flat[i + x]
                 if a <= 0:
                     continue
                 k = 0
-                for o in range(offsets.shape[0]):
-                    zz = z + offsets[o, 0]
-                    yy = y + offsets[o, 1]
-                    xx = x + offsets[o, 2]
-                    if zz < 0 or zz >= nz or yy < 0 or yy >= ny or xx < 0 or xx >= nx:
-                        continue
-                    b = levels[zz, yy, xx]
+                for o in range(step.size):
+                    b = flat[i + x + step[o]]
                     if b > 0 and abs(b - a) <= alpha:
                         k += 1
                 out[s, a - 1, k] += 1

@@ -31,22 +31,22 @@ def _ngtdm_kernel(levels, offsets, n_levels, per_slice):
     s_out = np.zeros((ns, n_levels), dtype=np.float64)
     n_out = np.zeros((ns, n_levels), dtype=np.int64)
     alone = np.zeros((ns, n_levels), dtype=np.int64)  # ROI voxels without ROI neighbours, per level
+    flat, step = _texture.padded_steps(levels, offsets)
+    pz, py, px = _texture.padding(offsets)
+    sy = ny + 2 * py
+    sx = nx + 2 * px
     for z in range(nz):
         s = z if per_slice else 0
         for y in range(ny):
+            i = ((z + pz) * sy + y + py) * sx + px
             for x in range(nx):
-                a = levels[z, y, x]
+                a = flat[i + x]
                 if a <= 0:
                     continue
                 total = 0
                 count = 0
-                for k in range(offsets.shape[0]):
-                    zz = z + offsets[k, 0]
-                    yy = y + offsets[k, 1]
-                    xx = x + offsets[k, 2]
-                    if zz < 0 or zz >= nz or yy < 0 or yy >= ny or xx < 0 or xx >= nx:
-                        continue
-                    b = levels[zz, yy, xx]
+                for k in range(step.size):
+                    b = flat[i + x + step[k]]
                     if b > 0:
                         total += b
                         count += 1
