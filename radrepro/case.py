@@ -137,9 +137,9 @@ def load_pair(image: Any, mask: Any, label: int = 1, *, geometry_tolerance: floa
         Missing or unreadable file, mask on another grid, no voxel of ``label`` in the mask,
         or a non-finite value (NaN, inf) inside the ROI.
     """
-    img, msk, roi = _checked_pair(image, mask, label, geometry_tolerance)
+    img, msk = _checked_pair(image, mask, label, geometry_tolerance)
     out_img = sitk.Cast(img, sitk.sitkFloat64)
-    out_msk = sitk.GetImageFromArray(roi.astype(np.uint8))
+    out_msk = sitk.GetImageFromArray((sitk.GetArrayViewFromImage(msk) == label).astype(np.uint8))
     out_msk.CopyInformation(msk)
     return out_img, out_msk
 
@@ -151,12 +151,13 @@ def read_pair(image: Any, mask: Any, label: int = 1, *, geometry_tolerance: floa
     writing a new mask cost more than the features of a small ROI. The ROI is the voxels of the
     returned mask equal to ``label``. Parameters and errors as in :func:`load_pair`.
     """
-    img, msk, _ = _checked_pair(image, mask, label, geometry_tolerance)
-    return img, msk
+    return _checked_pair(image, mask, label, geometry_tolerance)
 
 
 def _checked_pair(image: Any, mask: Any, label: int, geometry_tolerance: float | None):
-    """The checks of :func:`load_pair`: image, mask (as read) and the ROI (bool array, ``(z, y, x)``)."""
+    """The checks of :func:`load_pair`; image and mask as read."""
+    from radrepro.processing.roi import label_box
+
     img = read_image(image, "image")
     msk = read_image(mask, "mask")
     mask_name = describe(mask)
@@ -168,8 +169,8 @@ def _checked_pair(image: Any, mask: Any, label: int, geometry_tolerance: float |
         )
     check_geometry(img, msk, mask_name, 1e-3 if geometry_tolerance is None else geometry_tolerance)
     m = sitk.GetArrayViewFromImage(msk)
-    roi = m == label
-    if not roi.any():
+    box = label_box(m, label)
+    if box is None:
         present = np.unique(m)
         shown = ", ".join(str(v) for v in present[:8]) + (" ..." if present.size > 8 else "")
         raise InputError(
@@ -178,13 +179,13 @@ def _checked_pair(image: Any, mask: Any, label: int, geometry_tolerance: float |
         )
     a = sitk.GetArrayViewFromImage(img)
     if a.dtype.kind in "fc":  # integer voxels are always finite
-        finite = np.isfinite(a[roi])
+        finite = np.isfinite(a[box][m[box] == label])
         if not finite.all():
             raise InputError(
                 f"image {image_name} has {int((~finite).sum())} NaN/inf voxels inside the ROI",
                 "fix the image (or the mask) so that every ROI voxel has a finite intensity",
             )
-    return img, msk, roi
+    return img, msk
 
 
 def image_digest(img: sitk.Image) -> str:

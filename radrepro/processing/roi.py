@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import SimpleITK as sitk
 
+from radrepro._numba import jit
 from radrepro.errors import InputError
 from radrepro.processing.discretise import discretise
 from radrepro.processing.interpolate import ibsi_grid, interpolate, interpolation_order, mask_box, occupied
@@ -97,6 +98,48 @@ def bounding_box(mask: np.ndarray, margin: int | tuple[int, ...] = 0) -> tuple[s
     )
 
 
+@jit
+def _label_box_kernel(mask, label):
+    """``[zlo, zhi, ylo, yhi, xlo, xhi]`` (inclusive) of the voxels equal to ``label``; ``zlo = -1`` when none."""
+    nz, ny, nx = mask.shape
+    box = np.array([-1, -1, ny, -1, nx, -1], dtype=np.int64)
+    for z in range(nz):
+        for y in range(ny):
+            hits = 0
+            for x in range(nx):  # a branch-free count, vectorised, for the many empty rows
+                hits += mask[z, y, x] == label
+            if hits == 0:
+                continue
+            if box[0] < 0:
+                box[0] = z
+            box[1] = z
+            box[2] = min(box[2], y)
+            box[3] = max(box[3], y)
+            for x in range(nx):
+                if mask[z, y, x] == label:
+                    box[4] = min(box[4], x)
+                    break
+            for x in range(nx - 1, -1, -1):
+                if mask[z, y, x] == label:
+                    box[5] = max(box[5], x)
+                    break
+    return box
+
+
+def label_box(mask: np.ndarray, label: float) -> tuple[slice, ...] | None:
+    """Slices of the smallest box holding every voxel of ``mask`` (2D or 3D) equal to ``label``,
+    in one pass without temporary arrays; ``None`` when there is none."""
+    m = np.ascontiguousarray(mask)
+    if m.ndim not in (2, 3):
+        hit = m == label
+        return bounding_box(hit) if hit.any() else None
+    b = _label_box_kernel(m if m.ndim == 3 else m.reshape((1,) * (3 - m.ndim) + m.shape), label)
+    if b[0] < 0:
+        return None
+    box = (slice(int(b[0]), int(b[1]) + 1), slice(int(b[2]), int(b[3]) + 1), slice(int(b[4]), int(b[5]) + 1))
+    return box[3 - m.ndim :]
+
+
 def local_margin(spacing_xyz: tuple[float, float, float]) -> tuple[int, int, int]:
     """Voxels per axis ``(z, y, x)`` that the local-intensity sphere reaches beyond its centre."""
     return tuple(int(math.ceil(LOCAL_RADIUS_MM / s)) for s in reversed(spacing_xyz))
@@ -172,8 +215,17 @@ def prepare(
         If the mask is empty, or becomes empty after interpolation and the partial-volume threshold.
     """
     arr, spacing = _as_volume(image, "image")
-    msk = np.asarray(_as_volume(mask, "mask")[0])
-    msk = msk != 0 if label is None else msk == label
+    raw = np.asarray(_as_volume(mask, "mask")[0])
+    if settings.spacing is None and not diagnostics:
+        # no interpolation: only the box around the ROI is ever read, so find it without
+        # comparing the whole mask
+        found = label_box(raw != 0 if label is None else raw, 1 if label is None else label)
+        if found is None:
+            raise InputError("the mask has no ROI voxel", "check the mask and its label")
+        box = _grown(found, _filter_margin(local_margin(spacing), spacing, settings), raw.shape)
+        raw = raw[box]
+        arr = arr[box]
+    msk = raw != 0 if label is None else raw == label
     if not msk.any():
         raise InputError("the mask has no ROI voxel", "check the mask and its label")
     diag: dict[str, float] = {}
@@ -252,6 +304,11 @@ def prepare(
         margin=margin,
         diagnostics=diag,
     )
+
+
+def _grown(box: tuple[slice, ...], margin, shape) -> tuple[slice, ...]:
+    """``box`` grown by ``margin`` voxels per axis, clipped to ``shape``."""
+    return tuple(slice(max(b.start - m, 0), min(b.stop + m, n)) for b, m, n in zip(box, margin, shape))
 
 
 def _filter_margin(margin, spacing, settings: Settings):
