@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from radrepro._numba import jit
+from radrepro.processing.roi import bounding_box
 
 # IBSI 1 (area density of the approximate enclosing ellipsoid, RDD2) sums its series up to this order.
 ELLIPSOID_SERIES_ORDER = 20
@@ -35,8 +36,7 @@ def roi_mesh(mask: np.ndarray, spacing_xyz: tuple[float, float, float]) -> tuple
     """
     from skimage.measure import marching_cubes
 
-    idx = np.nonzero(mask)
-    box = tuple(slice(int(i.min()), int(i.max()) + 1) for i in idx)
+    box = bounding_box(mask)
     padded = np.pad(mask[box], 1).astype(np.float32)
     sx, sy, sz = (float(s) for s in spacing_xyz)
     verts, faces, _, _ = marching_cubes(padded, level=0.5, spacing=(sz, sy, sx), method="lewiner")

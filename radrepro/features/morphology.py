@@ -43,6 +43,7 @@ from radrepro.features._mesh import (
     roi_mesh,
     unique_normals,
 )
+from radrepro._numba import jit
 from radrepro.registry import Feature
 
 FEATURES = (
@@ -84,11 +85,74 @@ def _div(a: float, b: float) -> float:
     return a / b if b != 0 and math.isfinite(b) else _NAN
 
 
-def _pca_eigenvalues(positions: np.ndarray) -> np.ndarray:
+@jit
+def _moments_kernel(morph, imask, image, scale):
+    """Voxel positions in mm: count, mean and covariance (n - 1) over ``morph``; intensity sum and
+    intensity-weighted position sum over ``imask``. Two passes (mean, then centred products),
+    summed slice by slice."""
+    nz, ny, nx = morph.shape
+    n = 0
+    total = np.zeros(3)
+    wsum = 0.0
+    wpos = np.zeros(3)
+    for z in range(nz):
+        pn = 0
+        ps = np.zeros(3)
+        pw = 0.0
+        pwp = np.zeros(3)
+        for y in range(ny):
+            for x in range(nx):
+                if morph[z, y, x]:
+                    pn += 1
+                    ps[1] += y
+                    ps[2] += x
+                if imask[z, y, x]:
+                    v = image[z, y, x]
+                    pw += v
+                    pwp[0] += v * z
+                    pwp[1] += v * y
+                    pwp[2] += v * x
+        n += pn
+        total[0] += pn * z
+        total[1] += ps[1]
+        total[2] += ps[2]
+        wsum += pw
+        for k in range(3):
+            wpos[k] += pwp[k]
+    mean = np.empty(3)
+    for k in range(3):
+        mean[k] = total[k] / n
+    cov = np.zeros((3, 3))
+    for z in range(nz):
+        pc = np.zeros((3, 3))
+        dz = z - mean[0]
+        for y in range(ny):
+            dy = y - mean[1]
+            for x in range(nx):
+                if morph[z, y, x]:
+                    dx = x - mean[2]
+                    pc[0, 0] += dz * dz
+                    pc[0, 1] += dz * dy
+                    pc[0, 2] += dz * dx
+                    pc[1, 1] += dy * dy
+                    pc[1, 2] += dy * dx
+                    pc[2, 2] += dx * dx
+        cov += pc
+    for r in range(3):
+        for c in range(r, 3):
+            cov[r, c] *= scale[r] * scale[c] / max(n - 1, 1)
+            cov[c, r] = cov[r, c]
+    for k in range(3):
+        mean[k] *= scale[k]
+        wpos[k] *= scale[k]
+    return n, mean, cov, wsum, wpos
+
+
+def _pca_eigenvalues(n: int, cov: np.ndarray) -> np.ndarray:
     """Eigenvalues (descending) of the covariance of voxel positions; NaN for one voxel."""
-    if positions.shape[0] < 2:
+    if n < 2:
         return np.full(3, _NAN)
-    ev = np.linalg.eigvalsh(np.cov(positions.T, ddof=1))
+    ev = np.linalg.eigvalsh(cov)
     return np.clip(ev, 0.0, None)[::-1]
 
 
@@ -164,7 +228,7 @@ def morphology(
     area = mesh_area(verts, faces)
     out: dict[str, float] = {f.tag: _NAN for f in FEATURES}
     out["morph_volume"] = volume
-    out["morph_vol_approx"] = float(morph.sum()) * sx * sy * sz
+    out["morph_vol_approx"] = float(np.count_nonzero(morph)) * sx * sy * sz
     out["morph_area_mesh"] = area
     out["morph_av"] = area / volume
     out["morph_comp_1"] = volume / (math.sqrt(math.pi) * area**1.5)
@@ -174,17 +238,15 @@ def morphology(
     out["morph_sphericity"] = sphere_area / area
     out["morph_asphericity"] = (area**3 / (36.0 * math.pi * volume**2)) ** (1.0 / 3.0) - 1.0
 
-    positions = np.argwhere(morph) * scale
-    values = img[imask]
-    if values.size:
-        weights_sum = float(values.sum())
+    n, centre, cov, weights_sum, weighted = _moments_kernel(morph, imask, img, scale)
+    n_int = int(np.count_nonzero(imask))
+    if n_int:
         if weights_sum != 0.0:
-            centre_gl = (np.argwhere(imask) * scale * values[:, None]).sum(axis=0) / weights_sum
-            out["morph_com"] = float(np.linalg.norm(positions.mean(axis=0) - centre_gl))
-        out["morph_integ_int"] = volume * float(values.mean())
-    out["morph_moran_i"], out["morph_geary_c"] = moran_geary(img, imask, spacing) if values.size else (_NAN, _NAN)
+            out["morph_com"] = float(np.linalg.norm(centre - weighted / weights_sum))
+        out["morph_integ_int"] = volume * weights_sum / n_int
+    out["morph_moran_i"], out["morph_geary_c"] = moran_geary(img, imask, spacing) if n_int else (_NAN, _NAN)
 
-    ev = _pca_eigenvalues(positions)
+    ev = _pca_eigenvalues(n, cov)
     out["morph_pca_maj_axis"], out["morph_pca_min_axis"], out["morph_pca_least_axis"] = (4.0 * np.sqrt(ev)).tolist()
     out["morph_pca_elongation"] = math.sqrt(_div(ev[1], ev[0])) if ev[0] > 0 else _NAN
     out["morph_pca_flatness"] = math.sqrt(_div(ev[2], ev[0])) if ev[0] > 0 else _NAN
