@@ -22,6 +22,26 @@ def _mean(v: np.ndarray) -> float:
     return np.sum(v) / v.size
 
 
+def _percentiles(xs: np.ndarray, q) -> np.ndarray:
+    """``numpy.percentile(x, q)`` (linear method) of the sorted ``xs``: numpy's arithmetic on the
+    same two order statistics, which numpy finds by partitioning (slower than sorting, for several q)."""
+    n = xs.size
+    virtual = (n - 1) * np.true_divide(np.asarray(q, dtype=np.float64), 100.0)
+    above = virtual >= n - 1
+    prev = np.where(above, -1, np.floor(virtual)).astype(np.intp)
+    nxt = np.where(above, -1, prev + 1)
+    gamma = virtual - prev
+    a, b = xs[prev], xs[nxt]
+    diff = b - a
+    return np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
+
+
+def _median(xs: np.ndarray) -> float:
+    """``numpy.median`` of the sorted ``xs`` (the middle value, or the mean of the middle two)."""
+    h = xs.size // 2
+    return xs[h] if xs.size % 2 else (xs[h - 1] + xs[h]) / 2.0
+
+
 def compute(data: ClassInput, names=None) -> dict[str, float]:
     """First-order features of the ROI (pyradiomics 3.0.1 definitions).
 
@@ -36,8 +56,9 @@ def compute(data: ClassInput, names=None) -> dict[str, float]:
     centred = x - mean
     sq = centred * centred  # np.power(centred, 2)
     m2 = _mean(sq)
-    # the four percentiles pyradiomics asks for one by one, from one partition
-    p10, p25, p75, p90 = np.percentile(x, (10, 25, 75, 90))
+    # order statistics from one sort (values as numpy's percentile / median / min / max give them)
+    xs = np.sort(x)
+    p10, p25, p75, p90 = _percentiles(xs, (10, 25, 75, 90))
     energy = np.sum((x + shift) ** 2)
 
     def robust_mad():
@@ -56,14 +77,14 @@ def compute(data: ClassInput, names=None) -> dict[str, float]:
         "Energy": lambda: energy,
         "TotalEnergy": lambda: energy * np.multiply.reduce(data.prepared.spacing),
         "Entropy": lambda: -1.0 * np.sum(p * np.log2(p + EPS)),
-        "Minimum": lambda: np.min(x),
+        "Minimum": lambda: xs[0],
         "10Percentile": lambda: p10,
         "90Percentile": lambda: p90,
-        "Maximum": lambda: np.max(x),
+        "Maximum": lambda: xs[-1],
         "Mean": lambda: mean,
-        "Median": lambda: np.median(x),
+        "Median": lambda: _median(xs),
         "InterquartileRange": lambda: p75 - p25,
-        "Range": lambda: np.max(x) - np.min(x),
+        "Range": lambda: xs[-1] - xs[0],
         "MeanAbsoluteDeviation": lambda: _mean(np.absolute(centred)),
         "RobustMeanAbsoluteDeviation": robust_mad,
         "RootMeanSquared": lambda: np.sqrt(energy / float(x.size)) if x.size else 0.0,

@@ -245,7 +245,7 @@ def _same_geometry(image: sitk.Image, mask: sitk.Image, tolerance: float) -> boo
         (image.GetSpacing(), mask.GetSpacing(), coord),
         (image.GetDirection(), mask.GetDirection(), tolerance),
     ):
-        if np.any(np.abs(np.subtract(a, b)) > tol):
+        if any(abs(u - v) > tol for u, v in zip(a, b)):
             return False
     return True
 
