@@ -21,14 +21,18 @@ class ClassInput:
     settings: Settings
 
     @cached_property
-    def levels(self) -> np.ndarray:
-        """Grey levels (int32, ``(z, y, x)``): 1..Ng inside the ROI, 0 outside."""
+    def _discretised(self) -> tuple[np.ndarray, np.ndarray]:
         return processing.discretise(self.prepared.image, self.prepared.roi, self.settings)
 
-    @cached_property
+    @property
+    def levels(self) -> np.ndarray:
+        """Grey levels (int32, ``(z, y, x)``): 1..Ng inside the ROI, 0 outside."""
+        return self._discretised[0]
+
+    @property
     def level_counts(self) -> np.ndarray:
         """Number of ROI voxels of each grey level 0..Ng (0 for level 0)."""
-        return np.bincount(self.levels[self.prepared.roi])
+        return self._discretised[1]
 
     @cached_property
     def grey_levels(self) -> np.ndarray:

@@ -354,8 +354,9 @@ def bin_edges(values: np.ndarray, settings: Settings) -> np.ndarray:
     return edges
 
 
-def discretise(image: np.ndarray, roi: np.ndarray, settings: Settings) -> np.ndarray:
-    """Grey levels (int32): ``numpy.digitize`` of the ROI intensities with :func:`bin_edges`, 0 outside."""
+def discretise(image: np.ndarray, roi: np.ndarray, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """Grey levels (int32): ``numpy.digitize`` of the ROI intensities with :func:`bin_edges`, 0
+    outside; and the number of ROI voxels of each level 0..Ng (``numpy.bincount`` of the ROI's levels)."""
     edges = bin_edges(image[roi], settings)
     return _digitize_roi(image, roi, edges)
 
@@ -363,11 +364,14 @@ def discretise(image: np.ndarray, roi: np.ndarray, settings: Settings) -> np.nda
 @jit
 def _digitize_roi(image, roi, edges):
     """``numpy.digitize(image[roi], edges)`` (increasing edges: the number of edges <= the value,
-    compared in the common type as numpy compares) put back on the grid, 0 outside the ROI.
+    compared in the common type as numpy compares) put back on the grid, 0 outside the ROI, and
+    the count of each level up to the highest present.
 
     The edges are (nearly) evenly spaced, so the bin is guessed from the value and then corrected
     by comparing with the edges: the guess only saves steps, the comparisons decide."""
     out = np.zeros(image.shape, dtype=np.int32)
+    counts = np.zeros(edges.shape[0] + 1, dtype=np.int64)
+    top = -1
     flat_image = image.ravel()
     flat_roi = roi.ravel()
     flat_out = out.ravel()
@@ -391,7 +395,10 @@ def _digitize_roi(image, roi, edges):
         while idx > 0 and edges[idx - 1] > x:
             idx -= 1
         flat_out[k] = idx
-    return out
+        counts[idx] += 1
+        if idx > top:
+            top = idx
+    return out, counts[: top + 1]
 
 
 @dataclass
