@@ -127,6 +127,21 @@ def zones(levels: np.ndarray, offsets: np.ndarray, distance: np.ndarray | None =
     return _zones_kernel(lv, off, dist)
 
 
+def roi_zones(roi, in_plane: bool):
+    """:func:`zones` of a :class:`~radrepro.processing.ROI`'s grey levels, each with its distance to
+    the morphological mask's edge (:func:`edge_distance`), for 3D or in-plane connectivity.
+
+    Computed once per ROI and connectivity (kept in ``roi.shared``): GLSZM reads the sizes, GLDZM
+    the distances.
+    """
+    key = ("zones", bool(in_plane))
+    if key not in roi.shared:
+        lv = _texture.check_levels(roi.levels, roi.n_levels, "zones")
+        dist = edge_distance(roi.morph_mask, in_plane=in_plane)
+        roi.shared[key] = zones(lv, _texture.directions(in_plane), dist)
+    return roi.shared[key]
+
+
 @jit
 def _edge_distance_kernel(mask, in_plane):
     nz, ny, nx = mask.shape

@@ -36,7 +36,7 @@ FEATURES = (
 
 
 def gldzm_matrices(
-    levels: np.ndarray, n_levels: int, distance_mask: np.ndarray, *, in_plane: bool = False
+    levels: np.ndarray, n_levels: int, distance_mask: np.ndarray, *, in_plane: bool = False, zone_list: tuple | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distance zone counts, in one pass over the ROI (plus the distance transform).
 
@@ -52,6 +52,9 @@ def gldzm_matrices(
     in_plane
         2D: zones 8-connected and distances 4-connected within each slice, one matrix per slice.
         Otherwise 3D: 26-connected zones, 6-connected distances, one matrix.
+    zone_list
+        The zones of ``levels`` with their edge distances in ``distance_mask`` for this
+        connectivity, when already computed (:func:`radrepro.features._zones.roi_zones`).
 
     Returns
     -------
@@ -65,8 +68,9 @@ def gldzm_matrices(
         raise ValueError(f"gldzm_matrices: distance_mask shape {dmask.shape} differs from levels shape {lv.shape}")
     if (lv > 0).any() and not dmask[lv > 0].all():
         raise ValueError("gldzm_matrices: every ROI voxel (level > 0) must lie inside distance_mask")
-    dist = _zones.edge_distance(dmask, in_plane=in_plane)
-    level, _, zdist, sl = _zones.zones(lv, _texture.directions(in_plane), dist)
+    if zone_list is None:
+        zone_list = _zones.zones(lv, _texture.directions(in_plane), _zones.edge_distance(dmask, in_plane=in_plane))
+    level, _, zdist, sl = zone_list
     if in_plane:
         return _zones.zone_matrices(level, zdist, sl, lv.shape[0], int(n_levels))
     return _zones.zone_matrices(level, zdist, np.zeros_like(sl), 1, int(n_levels))
@@ -77,8 +81,11 @@ def gldzm_features(P: np.ndarray, distances: np.ndarray, nv: np.ndarray) -> np.n
     return _texture.zone_like_features(P, distances, nv)[:, :16]
 
 
-def gldzm_ibsi(levels: np.ndarray, n_levels: int, morph_mask: np.ndarray, dims=("3D",)) -> dict[str, float]:
-    """IBSI GLDZM features for the aggregations in ``dims``; distances from ``morph_mask``."""
+def gldzm_ibsi(levels: np.ndarray, n_levels: int, morph_mask: np.ndarray, dims=("3D",), zone_lists=None) -> dict[str, float]:
+    """IBSI GLDZM features for the aggregations in ``dims``; distances from ``morph_mask``.
+
+    ``zone_lists(in_plane)``, when given, returns the zones with their distances already computed.
+    """
     dims = tuple(d for d in ("2D", "2.5D", "3D") if d in dims)
     lv = _texture.check_levels(levels, n_levels, "gldzm")
     if n_levels == 0 or not lv.any():
@@ -86,12 +93,12 @@ def gldzm_ibsi(levels: np.ndarray, n_levels: int, morph_mask: np.ndarray, dims=(
     nv_slices = (lv > 0).sum(axis=(1, 2))
     values = {}
     if "2D" in dims or "2.5D" in dims:
-        mats, dist = gldzm_matrices(lv, n_levels, morph_mask, in_plane=True)
+        mats, dist = gldzm_matrices(lv, n_levels, morph_mask, in_plane=True, zone_list=zone_lists and zone_lists(True))
         values.update(
             _texture.aggregate_plain(mats, None, lambda m, nv: gldzm_features(m, dist, nv), len(FEATURES), nv_2d=nv_slices)
         )
     if "3D" in dims:
-        mats, dist = gldzm_matrices(lv, n_levels, morph_mask, in_plane=False)
+        mats, dist = gldzm_matrices(lv, n_levels, morph_mask, in_plane=False, zone_list=zone_lists and zone_lists(False))
         values.update(
             _texture.aggregate_plain(
                 None, mats, lambda m, nv: gldzm_features(m, dist, nv), len(FEATURES), nv_3d=np.array([nv_slices.sum()])
@@ -102,4 +109,6 @@ def gldzm_ibsi(levels: np.ndarray, n_levels: int, morph_mask: np.ndarray, dims=(
 
 def compute(roi) -> dict[str, float]:
     """Family entry point: IBSI GLDZM features of the ROI for ``roi.settings.texture_dims``."""
-    return gldzm_ibsi(roi.levels, roi.n_levels, roi.morph_mask, _texture.texture_dims(roi))
+    return gldzm_ibsi(
+        roi.levels, roi.n_levels, roi.morph_mask, _texture.texture_dims(roi), lambda in_plane: _zones.roi_zones(roi, in_plane)
+    )

@@ -32,7 +32,9 @@ FEATURES = (
 )
 
 
-def glszm_matrices(levels: np.ndarray, n_levels: int, *, in_plane: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def glszm_matrices(
+    levels: np.ndarray, n_levels: int, *, in_plane: bool = False, zone_list: tuple | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Size zone counts, in one pass over the ROI.
 
     Parameters
@@ -44,6 +46,9 @@ def glszm_matrices(levels: np.ndarray, n_levels: int, *, in_plane: bool = False)
     in_plane
         Zones 8-connected within each slice, one matrix per slice (2D); otherwise 26-connected in
         3D, one matrix.
+    zone_list
+        The zones of ``levels`` for this connectivity when already computed
+        (:func:`radrepro.features._zones.zones`).
 
     Returns
     -------
@@ -52,7 +57,7 @@ def glszm_matrices(levels: np.ndarray, n_levels: int, *, in_plane: bool = False)
         level ``a`` and ``sizes[u]`` voxels; ``sizes`` holds the zone sizes present, ascending.
     """
     lv = _texture.check_levels(levels, n_levels, "glszm_matrices")
-    level, size, _, sl = _zones.zones(lv, _texture.directions(in_plane))
+    level, size, _, sl = zone_list if zone_list is not None else _zones.zones(lv, _texture.directions(in_plane))
     if in_plane:
         return _zones.zone_matrices(level, size, sl, lv.shape[0], int(n_levels))
     return _zones.zone_matrices(level, size, np.zeros_like(sl), 1, int(n_levels))
@@ -68,22 +73,25 @@ def glszm_features(P: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     return _texture.zone_like_features(P, sizes, nv)[:, :16]
 
 
-def glszm_ibsi(levels: np.ndarray, n_levels: int, dims=("3D",)) -> dict[str, float]:
-    """IBSI GLSZM features of a grey-level volume for the aggregations in ``dims``."""
+def glszm_ibsi(levels: np.ndarray, n_levels: int, dims=("3D",), zone_lists=None) -> dict[str, float]:
+    """IBSI GLSZM features of a grey-level volume for the aggregations in ``dims``.
+
+    ``zone_lists(in_plane)``, when given, returns the zones of ``levels`` already computed.
+    """
     dims = tuple(d for d in ("2D", "2.5D", "3D") if d in dims)
     lv = _texture.check_levels(levels, n_levels, "glszm")
     if n_levels == 0 or not lv.any():
         return _texture.nan_result(FEATURES, dims, directional=False)
     values = {}
     if "2D" in dims or "2.5D" in dims:
-        mats, sizes = glszm_matrices(lv, n_levels, in_plane=True)
+        mats, sizes = glszm_matrices(lv, n_levels, in_plane=True, zone_list=zone_lists and zone_lists(True))
         values.update(_texture.aggregate_plain(mats, None, lambda m: glszm_features(m, sizes), len(FEATURES)))
     if "3D" in dims:
-        mats, sizes = glszm_matrices(lv, n_levels, in_plane=False)
+        mats, sizes = glszm_matrices(lv, n_levels, in_plane=False, zone_list=zone_lists and zone_lists(False))
         values.update(_texture.aggregate_plain(None, mats, lambda m: glszm_features(m, sizes), len(FEATURES)))
     return _texture.tagged(FEATURES, values, [_texture.SUFFIXES_PLAIN[d] for d in dims])
 
 
 def compute(roi) -> dict[str, float]:
     """Family entry point: IBSI GLSZM features of the ROI for ``roi.settings.texture_dims``."""
-    return glszm_ibsi(roi.levels, roi.n_levels, _texture.texture_dims(roi))
+    return glszm_ibsi(roi.levels, roi.n_levels, _texture.texture_dims(roi), lambda in_plane: _zones.roi_zones(roi, in_plane))

@@ -63,6 +63,9 @@ class ROI:
     diagnostics
         IBSI diagnostic values by reference tag (``img_dim_x_init_img``, ...,
         ``int_mask_max_int_reseg_roi``) when :func:`prepare` was asked for them, else empty.
+    shared
+        Intermediate results that several families read, computed by the first that needs them
+        (the zones of GLSZM and GLDZM, :func:`radrepro.features._zones.roi_zones`).
     """
 
     image: np.ndarray
@@ -77,6 +80,7 @@ class ROI:
     reseg_bounds: tuple[float | None, float | None] = (None, None)
     margin: tuple[int, int, int] = (0, 0, 0)
     diagnostics: dict[str, float] = field(default_factory=dict)
+    shared: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def values(self) -> np.ndarray:
