@@ -68,6 +68,7 @@ def _local_intensity_kernel(image, mask, rows):
     # a sphere row x0..x1 sums to s[x1 + 1] - s[x0]
     total = np.zeros((nz, ny, nx + 1))
     count = np.zeros((nz, ny, nx + 1), dtype=np.int64)
+    all_finite = True
     for z in range(nz):
         for y in range(ny):
             t = 0.0
@@ -77,25 +78,52 @@ def _local_intensity_kernel(image, mask, rows):
                 if np.isfinite(v):
                     t += v
                     c += 1
+                else:
+                    all_finite = False
                 total[z, y, x + 1] = t
                 count[z, y, x + 1] = c
+    # where the whole sphere lies inside a finite image, each row is two loads at fixed flat
+    # offsets and the count is the sphere's
+    nr = rows.shape[0]
+    rz = 0
+    ry = 0
+    rx = 0
+    size = 0
+    lo_off = np.empty(nr, dtype=np.int64)
+    hi_off = np.empty(nr, dtype=np.int64)
+    for k in range(nr):
+        rz = max(rz, abs(rows[k, 0]))
+        ry = max(ry, abs(rows[k, 1]))
+        rx = max(rx, rows[k, 2])
+        size += 2 * rows[k, 2] + 1
+        base = (rows[k, 0] * ny + rows[k, 1]) * (nx + 1)
+        lo_off[k] = base - rows[k, 2]
+        hi_off[k] = base + rows[k, 2] + 1
+    flat = total.ravel()
     peak_glob = -np.inf
     peak_loc = -np.inf
     for z in range(nz):
         for y in range(ny):
+            inner_zy = all_finite and rz <= z < nz - rz and ry <= y < ny - ry
             for x in range(nx):
                 if mask[z, y, x]:
                     s = 0.0
-                    n = 0
-                    for k in range(rows.shape[0]):
-                        zz = z + rows[k, 0]
-                        yy = y + rows[k, 1]
-                        if 0 <= zz < nz and 0 <= yy < ny:
-                            lo = max(x - rows[k, 2], 0)
-                            hi = min(x + rows[k, 2] + 1, nx)
-                            s += total[zz, yy, hi] - total[zz, yy, lo]
-                            n += count[zz, yy, hi] - count[zz, yy, lo]
-                    m = s / n
+                    if inner_zy and rx <= x < nx - rx:
+                        i = (z * ny + y) * (nx + 1) + x
+                        for k in range(nr):
+                            s += flat[i + hi_off[k]] - flat[i + lo_off[k]]
+                        m = s / size
+                    else:
+                        n = 0
+                        for k in range(nr):
+                            zz = z + rows[k, 0]
+                            yy = y + rows[k, 1]
+                            if 0 <= zz < nz and 0 <= yy < ny:
+                                lo = max(x - rows[k, 2], 0)
+                                hi = min(x + rows[k, 2] + 1, nx)
+                                s += total[zz, yy, hi] - total[zz, yy, lo]
+                                n += count[zz, yy, hi] - count[zz, yy, lo]
+                        m = s / n
                     if m > peak_glob:
                         peak_glob = m
                     if image[z, y, x] == top and m > peak_loc:
