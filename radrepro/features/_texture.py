@@ -107,6 +107,24 @@ def padded_steps(levels, offsets):
     return flat, steps
 
 
+def roi_arrays(roi) -> tuple[np.ndarray, np.ndarray]:
+    """A ROI's grey levels and morphological mask, cropped to that mask's bounding box.
+
+    Texture kernels loop over their whole input; outside the morphological mask the levels are 0
+    and distances to its edge are the same, so the margin :func:`radrepro.processing.prepare`
+    keeps for local intensity is only work. Computed once per ROI (``roi.shared``).
+    """
+    if "texture_arrays" not in roi.shared:
+        from radrepro.processing.roi import bounding_box
+
+        box = bounding_box(roi.morph_mask)
+        roi.shared["texture_arrays"] = (
+            np.ascontiguousarray(roi.levels[box]),
+            np.ascontiguousarray(roi.morph_mask[box]),
+        )
+    return roi.shared["texture_arrays"]
+
+
 def texture_dims(roi) -> tuple[str, ...]:
     """The aggregations asked for by the ROI's settings, in the order 2D, 2.5D, 3D."""
     dims = tuple(roi.settings.texture_dims)

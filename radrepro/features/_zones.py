@@ -128,16 +128,18 @@ def zones(levels: np.ndarray, offsets: np.ndarray, distance: np.ndarray | None =
 
 
 def roi_zones(roi, in_plane: bool):
-    """:func:`zones` of a :class:`~radrepro.processing.ROI`'s grey levels, each with its distance to
-    the morphological mask's edge (:func:`edge_distance`), for 3D or in-plane connectivity.
+    """:func:`zones` of a :class:`~radrepro.processing.ROI`'s grey levels (cropped as
+    :func:`~radrepro.features._texture.roi_arrays` crops them), each with its distance to the
+    morphological mask's edge (:func:`edge_distance`), for 3D or in-plane connectivity.
 
     Computed once per ROI and connectivity (kept in ``roi.shared``): GLSZM reads the sizes, GLDZM
     the distances.
     """
     key = ("zones", bool(in_plane))
     if key not in roi.shared:
-        lv = _texture.check_levels(roi.levels, roi.n_levels, "zones")
-        dist = edge_distance(roi.morph_mask, in_plane=in_plane)
+        levels, morph_mask = _texture.roi_arrays(roi)
+        lv = _texture.check_levels(levels, roi.n_levels, "zones")
+        dist = edge_distance(morph_mask, in_plane=in_plane)
         roi.shared[key] = zones(lv, _texture.directions(in_plane), dist)
     return roi.shared[key]
 

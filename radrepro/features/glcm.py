@@ -297,4 +297,4 @@ def glcm_ibsi(levels: np.ndarray, n_levels: int, dims=("3D",), distances=(1,)) -
 
 def compute(roi) -> dict[str, float]:
     """Family entry point: IBSI GLCM features of the ROI for ``roi.settings.texture_dims``."""
-    return glcm_ibsi(roi.levels, roi.n_levels, _texture.texture_dims(roi), roi.settings.distances)
+    return glcm_ibsi(_texture.roi_arrays(roi)[0], roi.n_levels, _texture.texture_dims(roi), roi.settings.distances)

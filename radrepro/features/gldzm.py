@@ -109,6 +109,6 @@ def gldzm_ibsi(levels: np.ndarray, n_levels: int, morph_mask: np.ndarray, dims=(
 
 def compute(roi) -> dict[str, float]:
     """Family entry point: IBSI GLDZM features of the ROI for ``roi.settings.texture_dims``."""
-    return gldzm_ibsi(
-        roi.levels, roi.n_levels, roi.morph_mask, _texture.texture_dims(roi), lambda in_plane: _zones.roi_zones(roi, in_plane)
-    )
+    levels, morph_mask = _texture.roi_arrays(roi)
+    dims = _texture.texture_dims(roi)
+    return gldzm_ibsi(levels, roi.n_levels, morph_mask, dims, lambda in_plane: _zones.roi_zones(roi, in_plane))

@@ -141,4 +141,4 @@ def glrlm_ibsi(levels: np.ndarray, n_levels: int, dims=("3D",)) -> dict[str, flo
 
 def compute(roi) -> dict[str, float]:
     """Family entry point: IBSI GLRLM features of the ROI for ``roi.settings.texture_dims``."""
-    return glrlm_ibsi(roi.levels, roi.n_levels, _texture.texture_dims(roi))
+    return glrlm_ibsi(_texture.roi_arrays(roi)[0], roi.n_levels, _texture.texture_dims(roi))

@@ -167,4 +167,4 @@ def ngtdm_ibsi(levels: np.ndarray, n_levels: int, dims=("3D",), distance: int = 
 
 def compute(roi) -> dict[str, float]:
     """Family entry point: IBSI NGTDM features of the ROI for ``roi.settings.texture_dims``."""
-    return ngtdm_ibsi(roi.levels, roi.n_levels, _texture.texture_dims(roi), roi.settings.distances[0])
+    return ngtdm_ibsi(_texture.roi_arrays(roi)[0], roi.n_levels, _texture.texture_dims(roi), roi.settings.distances[0])
