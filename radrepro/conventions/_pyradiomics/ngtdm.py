@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from radrepro._numba import jit
 from radrepro.conventions._pyradiomics.common import ClassInput, selected
 from radrepro.features.ngtdm import ngtdm_isolated
 
@@ -35,41 +36,54 @@ def ngtdm_counts(levels: np.ndarray, offsets: np.ndarray, n_levels: int) -> tupl
 def compute(data: ClassInput, names=None) -> dict[str, float]:
     """NGTDM features (pyradiomics 3.0.1 definitions)."""
     s, n = ngtdm_counts(data.levels, data.angles(bidirectional=True), data.n_levels)
-    keep = n != 0
-    s = s[keep]
-    n = n[keep].astype(np.float64)
-    i = np.arange(1, data.n_levels + 1, dtype=np.float64)[keep]
-    nvp = np.sum(n)
-    p = n / nvp
-    ngp = float(np.sum(n > 0))
-    ps = p * s
-    sum_ps = np.sum(ps)
-    sum_s = np.sum(s)
-    di = i[:, None] - i[None, :]
+    values = _features_kernel(np.ascontiguousarray(s, dtype=np.float64), n.astype(np.float64)).tolist()
+    values = dict(zip(_ORDER, values))
+    return {k: values[k] for k in selected(FEATURES, names, NAME)}
 
-    def coarseness():
-        return 1 / sum_ps if sum_ps != 0 else 1e6
 
-    def contrast():
-        div = ngp * (ngp - 1)
-        v = np.sum(p[:, None] * p[None, :] * di**2) * sum_s / nvp
-        return v / div if div != 0 else 0.0
+_ORDER = ("Coarseness", "Contrast", "Busyness", "Complexity", "Strength")
 
-    def busyness():
-        ip = i * p
-        absdiff = np.sum(np.abs(ip[:, None] - ip[None, :]))
-        return sum_ps / absdiff if absdiff != 0 else 0.0
 
-    def complexity():
-        divisor = p[:, None] + p[None, :]
-        divisor[divisor == 0] = 1
-        return np.sum(np.abs(di) * (ps[:, None] + ps[None, :]) / divisor) / nvp
-
-    def strength():
-        v = np.sum((p[:, None] + p[None, :]) * di**2)
-        return v / sum_s if sum_s != 0 else 0.0
-
-    funcs = {"Coarseness": coarseness, "Contrast": contrast, "Busyness": busyness,
-             "Complexity": complexity, "Strength": strength}
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return {k: float(funcs[k]()) for k in selected(FEATURES, names, NAME)}
+@jit
+def _features_kernel(s, n):
+    """pyradiomics' five NGTDM features (in :data:`_ORDER`) of the levels with voxels (n > 0), with
+    its conventions for empty divisions; its Ng x Ng sums in one pass (all terms >= 0)."""
+    levels = np.flatnonzero(n != 0)
+    m = levels.shape[0]
+    i = (levels + 1).astype(np.float64)
+    nk = n[levels]
+    sk = s[levels]
+    nvp = 0.0
+    for a in range(m):
+        nvp += nk[a]
+    p = nk / nvp
+    ps = p * sk
+    sum_ps = 0.0
+    sum_s = 0.0
+    for a in range(m):
+        sum_ps += ps[a]
+        sum_s += sk[a]
+    ngp = float(m)
+    contrast = 0.0
+    absdiff = 0.0
+    complexity = 0.0
+    strength = 0.0
+    for a in range(m):
+        for b in range(m):
+            d = i[a] - i[b]
+            d2 = d * d
+            contrast += p[a] * p[b] * d2
+            absdiff += abs(i[a] * p[a] - i[b] * p[b])
+            divisor = p[a] + p[b]
+            if divisor == 0:
+                divisor = 1.0
+            complexity += abs(d) * (ps[a] + ps[b]) / divisor
+            strength += (p[a] + p[b]) * d2
+    out = np.empty(5)
+    out[0] = 1 / sum_ps if sum_ps != 0 else 1e6
+    div = ngp * (ngp - 1)
+    out[1] = contrast * sum_s / nvp / div if div != 0 else 0.0
+    out[2] = sum_ps / absdiff if absdiff != 0 else 0.0
+    out[3] = complexity / nvp
+    out[4] = strength / sum_s if sum_s != 0 else 0.0
+    return out

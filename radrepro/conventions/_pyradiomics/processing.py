@@ -250,7 +250,9 @@ def _same_geometry(image: sitk.Image, mask: sitk.Image, tolerance: float) -> boo
     return True
 
 
-def check_mask(image: sitk.Image, mask: sitk.Image, settings: Settings, stats=None) -> tuple[np.ndarray, sitk.Image | None]:
+def check_mask(
+    image: sitk.Image, mask: sitk.Image, settings: Settings, stats=None
+) -> tuple[np.ndarray, sitk.Image | None]:
     """pyradiomics ``checkMask``: bounding box ``(Lx, Ux, Ly, Uy, Lz, Uz)`` and the corrected mask (or
     None). ``stats``: the mask's :func:`label_stats` if known."""
     label = settings.label
@@ -451,10 +453,13 @@ def prepare_with_image(image: sitk.Image, mask: sitk.Image, settings: Settings, 
     label = settings.label
     arr = sitk.GetArrayViewFromImage(image)[crop]
     roi = np.asarray(sitk.GetArrayViewFromImage(texture_mask)[crop] == label)
+    shape_roi = roi
+    if shape_mask is not texture_mask:
+        shape_roi = np.asarray(sitk.GetArrayViewFromImage(shape_mask)[crop] == label)
     prepared = Prepared(
         image=np.array(arr),
         roi=roi,
-        shape_roi=roi if shape_mask is texture_mask else np.asarray(sitk.GetArrayViewFromImage(shape_mask)[crop] == label),
+        shape_roi=shape_roi,
         spacing=tuple(image.GetSpacing()),
     )
     return prepared, image, texture_mask, crop
