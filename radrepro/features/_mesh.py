@@ -215,6 +215,69 @@ def _hull_2d(x, y):
 
 
 @jit
+def _outside_octagon(x, y):
+    """The points not strictly inside the octagon of the extremes along x, y, x + y and x - y
+    (Akl-Toussaint): they hold every 2D hull vertex, and usually far fewer points to sort."""
+    n = x.size
+    idx = np.zeros(8, dtype=np.int64)  # max x, max x+y, max y, max y-x, min x, min x+y, min y, min y-x
+    for i in range(1, n):
+        if x[i] > x[idx[0]]:
+            idx[0] = i
+        if x[i] + y[i] > x[idx[1]] + y[idx[1]]:
+            idx[1] = i
+        if y[i] > y[idx[2]]:
+            idx[2] = i
+        if y[i] - x[i] > y[idx[3]] - x[idx[3]]:
+            idx[3] = i
+        if x[i] < x[idx[4]]:
+            idx[4] = i
+        if x[i] + y[i] < x[idx[5]] + y[idx[5]]:
+            idx[5] = i
+        if y[i] < y[idx[6]]:
+            idx[6] = i
+        if y[i] - x[i] < y[idx[7]] - x[idx[7]]:
+            idx[7] = i
+    # the octagon counter-clockwise, repeated corners dropped
+    px = np.empty(8)
+    py = np.empty(8)
+    m = 0
+    for k in range(8):
+        a = idx[k]
+        if m == 0 or x[a] != px[m - 1] or y[a] != py[m - 1]:
+            px[m] = x[a]
+            py[m] = y[a]
+            m += 1
+    while m > 1 and px[m - 1] == px[0] and py[m - 1] == py[0]:
+        m -= 1
+    if m < 3:
+        return x, y
+    keep = np.zeros(n, dtype=np.bool_)
+    kept = 0
+    for i in range(n):
+        inside = True
+        for k in range(m):
+            ax = px[k]
+            ay = py[k]
+            bx = px[(k + 1) % m]
+            by = py[(k + 1) % m]
+            if (bx - ax) * (y[i] - ay) - (by - ay) * (x[i] - ax) <= 0.0:
+                inside = False
+                break
+        if not inside:
+            keep[i] = True
+            kept += 1
+    cx = np.empty(kept)
+    cy = np.empty(kept)
+    j = 0
+    for i in range(n):
+        if keep[i]:
+            cx[j] = x[i]
+            cy[j] = y[i]
+            j += 1
+    return cx, cy
+
+
+@jit
 def _oriented_box_kernel(points, normals):
     """Smallest box over orientations with one face normal in ``normals``: (volume, area, extents)."""
     best = np.full(5, np.nan)
@@ -246,15 +309,16 @@ def _oriented_box_kernel(points, normals):
             x[i] = pz * uz + py * uy + px * ux
             y[i] = pz * vz + py * vy + px * vx
         depth = s_hi - s_lo
-        hull = _hull_2d(x, y)
+        cx, cy = _outside_octagon(x, y)
+        hull = _hull_2d(cx, cy)
         h = hull.size
         if h < 3:
             continue
         hx = np.empty(h)
         hy = np.empty(h)
         for t in range(h):
-            hx[t] = x[hull[t]]
-            hy[t] = y[hull[t]]
+            hx[t] = cx[hull[t]]
+            hy[t] = cy[hull[t]]
         # rotating calipers: for each hull edge (counter-clockwise), the extreme points along the
         # edge and along its inward normal advance monotonically round the hull
         jmax = 0
