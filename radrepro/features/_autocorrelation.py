@@ -116,10 +116,19 @@ def _kernel_spectrum(fft_shape, before_after_shift, spacing_zyx) -> np.ndarray:
 def _plane_spectra(a: np.ndarray, fft_shape) -> np.ndarray:
     """``a``'s transform along x (real, ``nx_fft // 2 + 1`` columns) then y, zero padded: ``(nz, ny_fft, nh)``.
 
-    Axis by axis, so that the zero padding is never transformed; z follows block by block.
+    Axis by axis, so that the zero padding is never transformed; a few planes at a time, in place,
+    so that no padded copy of the whole array is made; z follows block by block.
     """
-    f = sfft.rfft(a, n=fft_shape[2], axis=2)
-    return sfft.fft(f, n=fft_shape[1], axis=1, overwrite_x=True)
+    lz, ly, lx = fft_shape
+    nz, ny = a.shape[:2]
+    out = np.empty((nz, ly, lx // 2 + 1), dtype=np.complex128)
+    planes = max(1, _BLOCK_BYTES // (16 * ly * (lx // 2 + 1)))
+    for z0 in range(0, nz, planes):
+        chunk = out[z0 : z0 + planes]
+        chunk[:, :ny] = sfft.rfft(a[z0 : z0 + planes], n=lx, axis=2)
+        chunk[:, ny:] = 0.0
+        sfft.fft(chunk, axis=1, overwrite_x=True)
+    return out
 
 
 @jit
