@@ -156,7 +156,7 @@ def read_pair(image: Any, mask: Any, label: int = 1, *, geometry_tolerance: floa
 
 def _checked_pair(image: Any, mask: Any, label: int, geometry_tolerance: float | None):
     """The checks of :func:`load_pair`; image and mask as read."""
-    from radrepro.processing.roi import label_box
+    from radrepro.processing.roi import has_label, label_box
 
     img = read_image(image, "image")
     msk = read_image(mask, "mask")
@@ -169,16 +169,21 @@ def _checked_pair(image: Any, mask: Any, label: int, geometry_tolerance: float |
         )
     check_geometry(img, msk, mask_name, 1e-3 if geometry_tolerance is None else geometry_tolerance)
     m = sitk.GetArrayViewFromImage(msk)
-    box = label_box(m, label)
-    if box is None:
+    a = sitk.GetArrayViewFromImage(img)
+    floating = a.dtype.kind in "fc"  # integer voxels are always finite: no need for the ROI's box
+    if floating:
+        box = label_box(m, label)
+        found = box is not None
+    else:
+        found = has_label(m, label)  # stops at the ROI's first row
+    if not found:
         present = np.unique(m)
         shown = ", ".join(str(v) for v in present[:8]) + (" ..." if present.size > 8 else "")
         raise InputError(
             f"mask {mask_name} has no voxel with label {label} (values present: {shown})",
             "choose the ROI's label with --label / the `label` setting, or check the mask",
         )
-    a = sitk.GetArrayViewFromImage(img)
-    if a.dtype.kind in "fc":  # integer voxels are always finite
+    if floating:
         finite = np.isfinite(a[box][m[box] == label])
         if not finite.all():
             raise InputError(

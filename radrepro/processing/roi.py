@@ -130,6 +130,27 @@ def _label_box_kernel(mask, label):
     return box
 
 
+@jit
+def _has_label_kernel(mask, label):
+    nz, ny, nx = mask.shape
+    for z in range(nz):
+        for y in range(ny):
+            hits = 0
+            for x in range(nx):
+                hits += mask[z, y, x] == label
+            if hits:
+                return True
+    return False
+
+
+def has_label(mask: np.ndarray, label: float) -> bool:
+    """Whether ``mask`` (2D or 3D) has a voxel equal to ``label``; stops at the first row with one."""
+    m = np.ascontiguousarray(mask)
+    if m.ndim not in (2, 3):
+        return bool((m == label).any())
+    return bool(_has_label_kernel(m if m.ndim == 3 else m.reshape((1,) + m.shape), label))
+
+
 def label_box(mask: np.ndarray, label: float) -> tuple[slice, ...] | None:
     """Slices of the smallest box holding every voxel of ``mask`` (2D or 3D) equal to ``label``,
     in one pass without temporary arrays; ``None`` when there is none."""
