@@ -292,37 +292,93 @@ def zone_like_features(P: np.ndarray, j: np.ndarray, nv: np.ndarray) -> np.ndarr
         level non-uniformity, its normalised form, j non-uniformity, its normalised form,
         percentage (Ns / nv), grey level variance, j variance, entropy (log2), energy.
     """
-    P = np.asarray(P, dtype=np.float64)
-    ng = P.shape[1]
-    i = np.arange(1, ng + 1, dtype=np.float64)[None, :, None]
-    jj = np.asarray(j, dtype=np.float64)[None, None, :]
-    ns = P.sum(axis=(1, 2))
-    pi = P.sum(axis=2)
-    pj = P.sum(axis=1)
-    i1 = i[:, :, 0]
-    j1 = jj[:, 0, :]
-    out = np.empty((P.shape[0], 17))
-    out[:, 0] = (pj / j1**2).sum(axis=1) / ns
-    out[:, 1] = (pj * j1**2).sum(axis=1) / ns
-    out[:, 2] = (pi / i1**2).sum(axis=1) / ns
-    out[:, 3] = (pi * i1**2).sum(axis=1) / ns
-    out[:, 4] = (P / (i**2 * jj**2)).sum(axis=(1, 2)) / ns
-    out[:, 5] = (P * i**2 / jj**2).sum(axis=(1, 2)) / ns
-    out[:, 6] = (P * jj**2 / i**2).sum(axis=(1, 2)) / ns
-    out[:, 7] = (P * i**2 * jj**2).sum(axis=(1, 2)) / ns
-    out[:, 8] = (pi**2).sum(axis=1) / ns
-    out[:, 9] = (pi**2).sum(axis=1) / ns**2
-    out[:, 10] = (pj**2).sum(axis=1) / ns
-    out[:, 11] = (pj**2).sum(axis=1) / ns**2
-    out[:, 12] = ns / np.asarray(nv, dtype=np.float64)
-    p = P / ns[:, None, None]
-    qi = pi / ns[:, None]
-    qj = pj / ns[:, None]
-    mu_i = (qi * i1).sum(axis=1)
-    mu_j = (qj * j1).sum(axis=1)
-    out[:, 13] = (qi * (i1 - mu_i[:, None]) ** 2).sum(axis=1)
-    out[:, 14] = (qj * (j1 - mu_j[:, None]) ** 2).sum(axis=1)
-    logp = np.log2(p, out=np.zeros_like(p), where=p > 0)
-    out[:, 15] = -(p * logp).sum(axis=(1, 2))
-    out[:, 16] = (p**2).sum(axis=(1, 2))
+    P = np.ascontiguousarray(P, dtype=np.float64)
+    j = np.ascontiguousarray(j, dtype=np.float64)
+    nv = np.ascontiguousarray(np.broadcast_to(np.asarray(nv, dtype=np.float64), (P.shape[0],)))
+    if P.ndim != 3 or j.shape != (P.shape[2],):
+        raise ValueError(f"zone_like_features: P must be (B, Ng, U) with U column values, got {P.shape} and {j.shape}")
+    return _zone_like_kernel(P, j, nv)
+
+
+@jit
+def _zone_like_kernel(P, j, nv):
+    nb, ng, nu = P.shape
+    out = np.empty((nb, 17))
+    pi = np.empty(ng)
+    pj = np.empty(nu)
+    for b in range(nb):
+        pi[:] = 0.0
+        pj[:] = 0.0
+        ns = 0.0
+        s4 = 0.0
+        s5 = 0.0
+        s6 = 0.0
+        s7 = 0.0
+        for a in range(ng):
+            i2 = (a + 1.0) * (a + 1.0)
+            for u in range(nu):
+                v = P[b, a, u]
+                if v == 0.0:
+                    continue
+                j2 = j[u] * j[u]
+                pi[a] += v
+                pj[u] += v
+                s4 += v / (i2 * j2)
+                s5 += v * i2 / j2
+                s6 += v * j2 / i2
+                s7 += v * i2 * j2
+        for a in range(ng):
+            ns += pi[a]
+        o = out[b]
+        e0 = 0.0
+        e1 = 0.0
+        e10 = 0.0
+        mu_j = 0.0
+        for u in range(nu):
+            j2 = j[u] * j[u]
+            e0 += pj[u] / j2
+            e1 += pj[u] * j2
+            e10 += pj[u] * pj[u]
+            mu_j += pj[u] / ns * j[u]
+        e2 = 0.0
+        e3 = 0.0
+        e8 = 0.0
+        mu_i = 0.0
+        for a in range(ng):
+            i2 = (a + 1.0) * (a + 1.0)
+            e2 += pi[a] / i2
+            e3 += pi[a] * i2
+            e8 += pi[a] * pi[a]
+            mu_i += pi[a] / ns * (a + 1.0)
+        var_i = 0.0
+        for a in range(ng):
+            var_i += pi[a] / ns * (a + 1.0 - mu_i) ** 2
+        var_j = 0.0
+        for u in range(nu):
+            var_j += pj[u] / ns * (j[u] - mu_j) ** 2
+        entropy = 0.0
+        energy = 0.0
+        for a in range(ng):
+            for u in range(nu):
+                p = P[b, a, u] / ns
+                if p > 0.0:
+                    entropy -= p * np.log2(p)
+                    energy += p * p
+        o[0] = e0 / ns
+        o[1] = e1 / ns
+        o[2] = e2 / ns
+        o[3] = e3 / ns
+        o[4] = s4 / ns
+        o[5] = s5 / ns
+        o[6] = s6 / ns
+        o[7] = s7 / ns
+        o[8] = e8 / ns
+        o[9] = e8 / (ns * ns)
+        o[10] = e10 / ns
+        o[11] = e10 / (ns * ns)
+        o[12] = ns / nv[b]
+        o[13] = var_i
+        o[14] = var_j
+        o[15] = entropy
+        o[16] = energy
     return out
