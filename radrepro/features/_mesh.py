@@ -57,8 +57,12 @@ def _line_extremes(keys, axis, keep):
     for i in range(keys.shape[0]):
         na = max(na, keys[i, a] + 1)
         nb = max(nb, keys[i, b] + 1)
-    lo = np.full((na, nb), np.iinfo(np.int64).max)
-    hi = np.full((na, nb), -1)
+    lo = np.empty((na, nb), dtype=np.int64)
+    hi = np.empty((na, nb), dtype=np.int64)
+    for r in range(na):
+        for c in range(nb):
+            lo[r, c] = 1 << 62
+            hi[r, c] = -1
     for i in range(keys.shape[0]):
         v = keys[i, axis]
         lo[keys[i, a], keys[i, b]] = min(lo[keys[i, a], keys[i, b]], v)

@@ -89,62 +89,89 @@ def _div(a: float, b: float) -> float:
 def _moments_kernel(morph, imask, image, scale):
     """Voxel positions in mm: count, mean and covariance (n - 1) over ``morph``; intensity sum and
     intensity-weighted position sum over ``imask``. Two passes (mean, then centred products),
-    summed slice by slice."""
+    summed slice by slice (scalars only: numba compiles it fast)."""
     nz, ny, nx = morph.shape
     n = 0
-    total = np.zeros(3)
+    sz = 0.0
+    sy = 0.0
+    sx = 0.0
     wsum = 0.0
-    wpos = np.zeros(3)
+    wz = 0.0
+    wy = 0.0
+    wx = 0.0
     for z in range(nz):
         pn = 0
-        ps = np.zeros(3)
+        py = 0.0
+        px = 0.0
         pw = 0.0
-        pwp = np.zeros(3)
+        pwz = 0.0
+        pwy = 0.0
+        pwx = 0.0
         for y in range(ny):
             for x in range(nx):
                 if morph[z, y, x]:
                     pn += 1
-                    ps[1] += y
-                    ps[2] += x
+                    py += y
+                    px += x
                 if imask[z, y, x]:
                     v = image[z, y, x]
                     pw += v
-                    pwp[0] += v * z
-                    pwp[1] += v * y
-                    pwp[2] += v * x
+                    pwz += v * z
+                    pwy += v * y
+                    pwx += v * x
         n += pn
-        total[0] += pn * z
-        total[1] += ps[1]
-        total[2] += ps[2]
+        sz += pn * z
+        sy += py
+        sx += px
         wsum += pw
-        for k in range(3):
-            wpos[k] += pwp[k]
-    mean = np.empty(3)
-    for k in range(3):
-        mean[k] = total[k] / n
-    cov = np.zeros((3, 3))
+        wz += pwz
+        wy += pwy
+        wx += pwx
+    mz = sz / n
+    my = sy / n
+    mx = sx / n
+    czz = 0.0
+    czy = 0.0
+    czx = 0.0
+    cyy = 0.0
+    cyx = 0.0
+    cxx = 0.0
     for z in range(nz):
-        pc = np.zeros((3, 3))
-        dz = z - mean[0]
+        pzz = 0.0
+        pzy = 0.0
+        pzx = 0.0
+        pyy = 0.0
+        pyx = 0.0
+        pxx = 0.0
+        dz = z - mz
         for y in range(ny):
-            dy = y - mean[1]
+            dy = y - my
             for x in range(nx):
                 if morph[z, y, x]:
-                    dx = x - mean[2]
-                    pc[0, 0] += dz * dz
-                    pc[0, 1] += dz * dy
-                    pc[0, 2] += dz * dx
-                    pc[1, 1] += dy * dy
-                    pc[1, 2] += dy * dx
-                    pc[2, 2] += dx * dx
-        cov += pc
-    for r in range(3):
-        for c in range(r, 3):
-            cov[r, c] *= scale[r] * scale[c] / max(n - 1, 1)
-            cov[c, r] = cov[r, c]
-    for k in range(3):
-        mean[k] *= scale[k]
-        wpos[k] *= scale[k]
+                    dx = x - mx
+                    pzz += dz * dz
+                    pzy += dz * dy
+                    pzx += dz * dx
+                    pyy += dy * dy
+                    pyx += dy * dx
+                    pxx += dx * dx
+        czz += pzz
+        czy += pzy
+        czx += pzx
+        cyy += pyy
+        cyx += pyx
+        cxx += pxx
+    f = 1.0 / max(n - 1, 1)
+    hz, hy, hx = scale[0], scale[1], scale[2]
+    cov = np.empty((3, 3))
+    cov[0, 0] = czz * hz * hz * f
+    cov[1, 1] = cyy * hy * hy * f
+    cov[2, 2] = cxx * hx * hx * f
+    cov[0, 1] = cov[1, 0] = czy * hz * hy * f
+    cov[0, 2] = cov[2, 0] = czx * hz * hx * f
+    cov[1, 2] = cov[2, 1] = cyx * hy * hx * f
+    mean = np.array([mz * hz, my * hy, mx * hx])
+    wpos = np.array([wz * hz, wy * hy, wx * hx])
     return n, mean, cov, wsum, wpos
 
 
