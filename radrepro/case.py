@@ -144,7 +144,9 @@ def load_pair(image: Any, mask: Any, label: int = 1, *, geometry_tolerance: floa
     return out_img, out_msk
 
 
-def read_pair(image: Any, mask: Any, label: int = 1, *, geometry_tolerance: float | None = None) -> tuple[sitk.Image, sitk.Image]:
+def read_pair(
+    image: Any, mask: Any, label: int = 1, *, geometry_tolerance: float | None = None
+) -> tuple[sitk.Image, sitk.Image]:
     """Read image and mask and check them as :func:`load_pair` does, without converting either.
 
     For a caller that crops first (the IBSI convention): casting a whole CT image to float64 and

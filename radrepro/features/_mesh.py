@@ -116,12 +116,16 @@ def _mesh_kernel(verts, faces):
 
 def mesh_volume(verts: np.ndarray, faces: np.ndarray) -> float:
     """Volume enclosed by a closed, consistently oriented triangle mesh (sum of signed tetrahedra)."""
-    return abs(_mesh_kernel(np.ascontiguousarray(verts, dtype=np.float64), np.ascontiguousarray(faces, dtype=np.int64))[0]) / 6.0
+    return abs(_mesh_kernel(*_mesh_arrays(verts, faces))[0]) / 6.0
 
 
 def mesh_area(verts: np.ndarray, faces: np.ndarray) -> float:
     """Surface area of a triangle mesh."""
-    return 0.5 * _mesh_kernel(np.ascontiguousarray(verts, dtype=np.float64), np.ascontiguousarray(faces, dtype=np.int64))[1]
+    return 0.5 * _mesh_kernel(*_mesh_arrays(verts, faces))[1]
+
+
+def _mesh_arrays(verts: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return np.ascontiguousarray(verts, dtype=np.float64), np.ascontiguousarray(faces, dtype=np.int64)
 
 
 @jit

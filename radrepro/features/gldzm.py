@@ -36,7 +36,12 @@ FEATURES = (
 
 
 def gldzm_matrices(
-    levels: np.ndarray, n_levels: int, distance_mask: np.ndarray, *, in_plane: bool = False, zone_list: tuple | None = None
+    levels: np.ndarray,
+    n_levels: int,
+    distance_mask: np.ndarray,
+    *,
+    in_plane: bool = False,
+    zone_list: tuple | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distance zone counts, in one pass over the ROI (plus the distance transform).
 
@@ -81,7 +86,9 @@ def gldzm_features(P: np.ndarray, distances: np.ndarray, nv: np.ndarray) -> np.n
     return _texture.zone_like_features(P, distances, nv)[:, :16]
 
 
-def gldzm_ibsi(levels: np.ndarray, n_levels: int, morph_mask: np.ndarray, dims=("3D",), zone_lists=None) -> dict[str, float]:
+def gldzm_ibsi(
+    levels: np.ndarray, n_levels: int, morph_mask: np.ndarray, dims=("3D",), zone_lists=None
+) -> dict[str, float]:
     """IBSI GLDZM features for the aggregations in ``dims``; distances from ``morph_mask``.
 
     ``zone_lists(in_plane)``, when given, returns the zones with their distances already computed.
@@ -98,7 +105,8 @@ def gldzm_ibsi(levels: np.ndarray, n_levels: int, morph_mask: np.ndarray, dims=(
             _texture.aggregate_plain(mats, None, lambda m, nv: gldzm_features(m, dist, nv), len(FEATURES), nv_2d=nv_slices)
         )
     if "3D" in dims:
-        mats, dist = gldzm_matrices(lv, n_levels, morph_mask, in_plane=False, zone_list=zone_lists and zone_lists(False))
+        zone_list = zone_lists and zone_lists(False)
+        mats, dist = gldzm_matrices(lv, n_levels, morph_mask, in_plane=False, zone_list=zone_list)
         values.update(
             _texture.aggregate_plain(
                 None, mats, lambda m, nv: gldzm_features(m, dist, nv), len(FEATURES), nv_3d=np.array([nv_slices.sum()])

@@ -94,4 +94,5 @@ def glszm_ibsi(levels: np.ndarray, n_levels: int, dims=("3D",), zone_lists=None)
 
 def compute(roi) -> dict[str, float]:
     """Family entry point: IBSI GLSZM features of the ROI for ``roi.settings.texture_dims``."""
-    return glszm_ibsi(_texture.roi_arrays(roi)[0], roi.n_levels, _texture.texture_dims(roi), lambda in_plane: _zones.roi_zones(roi, in_plane))
+    levels, dims = _texture.roi_arrays(roi)[0], _texture.texture_dims(roi)
+    return glszm_ibsi(levels, roi.n_levels, dims, lambda in_plane: _zones.roi_zones(roi, in_plane))

@@ -190,7 +190,9 @@ def _ellipsoid_densities(volume: float, area: float, axes: np.ndarray) -> tuple[
     return volume / (4.0 * math.pi / 3.0 * a * b * c), _div(area, ellipsoid_area(a, b, c))
 
 
-def _hull_features(verts: np.ndarray, spacing: tuple[float, float, float], volume: float, area: float) -> dict[str, float]:
+def _hull_features(
+    verts: np.ndarray, spacing: tuple[float, float, float], volume: float, area: float
+) -> dict[str, float]:
     from scipy.spatial import ConvexHull
 
     candidates = verts[hull_candidates(verts, spacing)]

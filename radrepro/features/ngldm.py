@@ -125,4 +125,5 @@ def ngldm_ibsi(levels: np.ndarray, n_levels: int, dims=("3D",), distance: int = 
 def compute(roi) -> dict[str, float]:
     """Family entry point: IBSI NGLDM features of the ROI for ``roi.settings.texture_dims``."""
     s = roi.settings
-    return ngldm_ibsi(_texture.roi_arrays(roi)[0], roi.n_levels, _texture.texture_dims(roi), s.distances[0], s.ngldm_alpha)
+    levels = _texture.roi_arrays(roi)[0]
+    return ngldm_ibsi(levels, roi.n_levels, _texture.texture_dims(roi), s.distances[0], s.ngldm_alpha)
