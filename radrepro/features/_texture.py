@@ -277,18 +277,28 @@ def check_offsets(offsets: np.ndarray, name: str) -> np.ndarray:
     return arr
 
 
-def zone_like_features(P: np.ndarray, j: np.ndarray, nv: np.ndarray) -> np.ndarray:
+def zone_like_features(
+    P: np.ndarray, j: np.ndarray, nv: np.ndarray, *, levels: np.ndarray | None = None,
+    counts: np.ndarray | None = None, eps: float = 0.0,
+) -> np.ndarray:
     """The 17 features shared by GLRLM, GLSZM, GLDZM and NGLDM, for a stack of matrices.
 
     Parameters
     ----------
     P
-        Counts, shape ``(B, Ng, U)``: rows are grey levels 1..Ng, columns have the values ``j``
-        (run length, zone size, zone distance or dependence count + 1).
+        Counts, shape ``(B, Ng, U)``: rows are grey levels (1..Ng unless ``levels`` says otherwise),
+        columns have the values ``j`` (run length, zone size, zone distance or dependence count + 1).
     j
         Column values, shape ``(U,)``.
     nv
         Number of voxels each matrix represents, shape ``(B,)`` (for run/zone percentage).
+    levels
+        Row values, shape ``(Ng,)``; default 1..Ng. The pyradiomics convention passes the grey
+        levels present in the ROI (it drops the others from its matrices).
+    counts
+        Number of runs / zones per matrix, shape ``(B,)``; default the sum of each matrix.
+    eps
+        Added to each probability inside the entropy's logarithm (pyradiomics adds machine epsilon).
 
     Returns
     -------
@@ -300,14 +310,17 @@ def zone_like_features(P: np.ndarray, j: np.ndarray, nv: np.ndarray) -> np.ndarr
     """
     P = np.ascontiguousarray(P, dtype=np.float64)
     j = np.ascontiguousarray(j, dtype=np.float64)
-    nv = np.ascontiguousarray(np.broadcast_to(np.asarray(nv, dtype=np.float64), (P.shape[0],)))
     if P.ndim != 3 or j.shape != (P.shape[2],):
         raise ValueError(f"zone_like_features: P must be (B, Ng, U) with U column values, got {P.shape} and {j.shape}")
-    return _zone_like_kernel(P, j, nv)
+    nv = np.ascontiguousarray(np.broadcast_to(np.asarray(nv, dtype=np.float64), (P.shape[0],)))
+    i = np.arange(1.0, P.shape[1] + 1) if levels is None else np.ascontiguousarray(levels, dtype=np.float64)
+    n = P.sum(axis=(1, 2)) if counts is None else np.ascontiguousarray(counts, dtype=np.float64)
+    return _zone_like_kernel(P, i, j, n, nv, float(eps))
 
 
 @jit
-def _zone_like_kernel(P, j, nv):
+def _zone_like_kernel(P, i, j, n, nv, eps):
+    """(B, 17) features of :func:`zone_like_features`; zero cells add nothing and are skipped."""
     nb, ng, nu = P.shape
     out = np.empty((nb, 17))
     pi = np.empty(ng)
@@ -315,13 +328,15 @@ def _zone_like_kernel(P, j, nv):
     for b in range(nb):
         pi[:] = 0.0
         pj[:] = 0.0
-        ns = 0.0
+        ns = n[b]
         s4 = 0.0
         s5 = 0.0
         s6 = 0.0
         s7 = 0.0
+        entropy = 0.0
+        energy = 0.0
         for a in range(ng):
-            i2 = (a + 1.0) * (a + 1.0)
+            i2 = i[a] * i[a]
             for u in range(nu):
                 v = P[b, a, u]
                 if v == 0.0:
@@ -333,8 +348,10 @@ def _zone_like_kernel(P, j, nv):
                 s5 += v * i2 / j2
                 s6 += v * j2 / i2
                 s7 += v * i2 * j2
-        for a in range(ng):
-            ns += pi[a]
+                p = v / ns
+                if p > 0.0:
+                    entropy -= p * np.log2(p + eps)
+                    energy += p * p
         o = out[b]
         e0 = 0.0
         e1 = 0.0
@@ -351,25 +368,17 @@ def _zone_like_kernel(P, j, nv):
         e8 = 0.0
         mu_i = 0.0
         for a in range(ng):
-            i2 = (a + 1.0) * (a + 1.0)
+            i2 = i[a] * i[a]
             e2 += pi[a] / i2
             e3 += pi[a] * i2
             e8 += pi[a] * pi[a]
-            mu_i += pi[a] / ns * (a + 1.0)
+            mu_i += pi[a] / ns * i[a]
         var_i = 0.0
         for a in range(ng):
-            var_i += pi[a] / ns * (a + 1.0 - mu_i) ** 2
+            var_i += pi[a] / ns * (i[a] - mu_i) ** 2
         var_j = 0.0
         for u in range(nu):
             var_j += pj[u] / ns * (j[u] - mu_j) ** 2
-        entropy = 0.0
-        energy = 0.0
-        for a in range(ng):
-            for u in range(nu):
-                p = P[b, a, u] / ns
-                if p > 0.0:
-                    entropy -= p * np.log2(p)
-                    energy += p * p
         o[0] = e0 / ns
         o[1] = e1 / ns
         o[2] = e2 / ns
