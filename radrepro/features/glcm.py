@@ -98,19 +98,35 @@ def glcm_matrices(levels: np.ndarray, offsets: np.ndarray, n_levels: int, *, per
     return _glcm_kernel(lv, off, int(n_levels), bool(per_slice))
 
 
+# per-matrix sums of :func:`glcm_sums` (from the normalised matrix p, its marginals px and py, the
+# diagonal sums p_{x-y} and p_{x+y}, and t = i + j - mu_x - mu_y), in column order
+SUMS = (
+    "joint_max", "mu_x", "mu_y", "var_x", "var_y", "cov", "hxy", "hx", "hy", "hxy1", "hxy2", "energy",
+    "auto_corr", "contrast", "diff_avg", "diff_var", "diff_entr", "inv_diff", "inv_diff_norm", "inv_diff_mom",
+    "inv_diff_mom_norm", "inv_var", "sum_avg", "sum_var", "sum_entr", "t2", "t3", "t4",
+)
+SUM = {name: k for k, name in enumerate(SUMS)}
+
+
 @jit
-def _glcm_features_kernel(P, nl):
+def _glcm_sums_kernel(P, levels, nl, eps):
     nb, ng, _ = P.shape
-    out = np.empty((nb, 25))
+    out = np.empty((nb, len(SUMS)))
+    top_level = 0
+    for i in range(ng):
+        top_level = max(top_level, int(levels[i]))
     px = np.empty(ng)
     py = np.empty(ng)
-    pdiff = np.empty(ng)
-    psum = np.empty(2 * ng - 1)
+    pdiff = np.empty(top_level)
+    psum = np.empty(2 * top_level - 1)
     for b in range(nb):
         total = 0.0
         for i in range(ng):
             for j in range(ng):
                 total += P[b, i, j]
+        if not total > 0.0:  # an empty or NaN matrix
+            out[b, :] = np.nan
+            continue
         p = P[b] / total
         px[:] = 0.0
         py[:] = 0.0
@@ -125,28 +141,31 @@ def _glcm_features_kernel(P, nl):
                 v = p[i, j]
                 px[i] += v
                 py[j] += v
-                pdiff[abs(i - j)] += v
-                psum[i + j] += v
+                pdiff[int(abs(levels[i] - levels[j]))] += v
+                psum[int(levels[i] + levels[j]) - 2] += v
                 top = max(top, v)
                 if v > 0.0:
-                    hxy -= v * np.log2(v)
+                    hxy -= v * np.log2(v + eps)
                 energy += v * v
-                corr_ij += v * (i + 1) * (j + 1)
+                corr_ij += v * levels[i] * levels[j]
         mu_x = 0.0
         mu_y = 0.0
         hx = 0.0
+        hy = 0.0
         for i in range(ng):
-            mu_x += px[i] * (i + 1)
-            mu_y += py[i] * (i + 1)
+            mu_x += px[i] * levels[i]
+            mu_y += py[i] * levels[i]
             if px[i] > 0.0:
-                hx -= px[i] * np.log2(px[i])
+                hx -= px[i] * np.log2(px[i] + eps)
+            if py[i] > 0.0:
+                hy -= py[i] * np.log2(py[i] + eps)
         var_x = 0.0
         var_y = 0.0
         for i in range(ng):
-            var_x += px[i] * (i + 1 - mu_x) ** 2
-            var_y += py[i] * (i + 1 - mu_y) ** 2
+            var_x += px[i] * (levels[i] - mu_x) ** 2
+            var_y += py[i] * (levels[i] - mu_y) ** 2
         diff_avg = 0.0
-        for k in range(ng):
+        for k in range(top_level):
             diff_avg += pdiff[k] * k
         diff_var = 0.0
         diff_entr = 0.0
@@ -156,11 +175,11 @@ def _glcm_features_kernel(P, nl):
         inv_diff_mom = 0.0
         inv_diff_mom_norm = 0.0
         inv_var = 0.0
-        for k in range(ng):
+        for k in range(top_level):
             q = pdiff[k]
             diff_var += q * (k - diff_avg) ** 2
             if q > 0.0:
-                diff_entr -= q * np.log2(q)
+                diff_entr -= q * np.log2(q + eps)
             contrast += q * k * k
             inv_diff += q / (1.0 + k)
             inv_diff_norm += q / (1.0 + k / nl)
@@ -169,15 +188,15 @@ def _glcm_features_kernel(P, nl):
             if k > 0:
                 inv_var += q / (k * k)
         sum_avg = 0.0
-        for k in range(2 * ng - 1):
+        for k in range(2 * top_level - 1):
             sum_avg += psum[k] * (k + 2)
         sum_var = 0.0
         sum_entr = 0.0
-        for k in range(2 * ng - 1):
+        for k in range(2 * top_level - 1):
             q = psum[k]
             sum_var += q * (k + 2 - sum_avg) ** 2
             if q > 0.0:
-                sum_entr -= q * np.log2(q)
+                sum_entr -= q * np.log2(q + eps)
         cov = 0.0
         t2 = 0.0
         t3 = 0.0
@@ -187,43 +206,111 @@ def _glcm_features_kernel(P, nl):
         for i in range(ng):
             for j in range(ng):
                 v = p[i, j]
-                cov += v * (i + 1 - mu_x) * (j + 1 - mu_y)
-                t = i + j + 2 - mu_x - mu_y
+                cov += v * (levels[i] - mu_x) * (levels[j] - mu_y)
+                t = levels[i] + levels[j] - mu_x - mu_y
                 t2 += v * t * t
                 t3 += v * t * t * t
                 t4 += v * t * t * t * t
                 pp = px[i] * py[j]
                 if pp > 0.0:
-                    lg = np.log2(pp)
+                    lg = np.log2(pp + eps)
                     hxy1 -= v * lg
                     hxy2 -= pp * lg
-        sd = math.sqrt(var_x * var_y)
         o = out[b]
         o[0] = top
         o[1] = mu_x
-        o[2] = var_x
+        o[2] = mu_y
+        o[3] = var_x
+        o[4] = var_y
+        o[5] = cov
+        o[6] = hxy
+        o[7] = hx
+        o[8] = hy
+        o[9] = hxy1
+        o[10] = hxy2
+        o[11] = energy
+        o[12] = corr_ij
+        o[13] = contrast
+        o[14] = diff_avg
+        o[15] = diff_var
+        o[16] = diff_entr
+        o[17] = inv_diff
+        o[18] = inv_diff_norm
+        o[19] = inv_diff_mom
+        o[20] = inv_diff_mom_norm
+        o[21] = inv_var
+        o[22] = sum_avg
+        o[23] = sum_var
+        o[24] = sum_entr
+        o[25] = t2
+        o[26] = t3
+        o[27] = t4
+    return out
+
+
+def glcm_sums(
+    P: np.ndarray, n_levels: float | None = None, *, levels: np.ndarray | None = None, eps: float = 0.0
+) -> np.ndarray:
+    """The sums every GLCM feature is made of, for each matrix in a stack (columns :data:`SUMS`).
+
+    Shared by the IBSI features (:func:`glcm_features`) and the pyradiomics convention's.
+
+    Parameters
+    ----------
+    P
+        Co-occurrence counts or probabilities, shape ``(B, G, G)``; each matrix is normalised to sum 1.
+        An empty (or NaN) matrix gives a row of NaN.
+    n_levels
+        Ng of the normalised inverse differences (default: the highest grey level).
+    levels
+        Grey level of each row and column, shape ``(G,)``, positive integers; default 1..G.
+        The pyradiomics convention passes the levels present in the ROI (it drops the others).
+    eps
+        Added to each probability inside the entropies' logarithms (pyradiomics adds machine epsilon).
+    """
+    P = np.ascontiguousarray(P, dtype=np.float64)
+    if P.ndim != 3 or P.shape[1] != P.shape[2]:
+        raise ValueError(f"glcm_sums: P must be a stack of square matrices (B, G, G), got shape {P.shape}")
+    lv = np.arange(1.0, P.shape[1] + 1) if levels is None else np.ascontiguousarray(levels, dtype=np.float64)
+    nl = float(lv.max(initial=0.0) if n_levels is None else n_levels)
+    return _glcm_sums_kernel(P, lv, nl, float(eps))
+
+
+@jit
+def _ibsi_features(S):
+    """The 25 IBSI features (order of :data:`FEATURES`) from the sums of :func:`glcm_sums`."""
+    out = np.empty((S.shape[0], 25))
+    for b in range(S.shape[0]):
+        s = S[b]
+        o = out[b]
+        hxy = s[6]
+        hx = s[7]
+        sd = math.sqrt(s[3] * s[4])
+        o[0] = s[0]
+        o[1] = s[1]
+        o[2] = s[3]
         o[3] = hxy
-        o[4] = diff_avg
-        o[5] = diff_var
-        o[6] = diff_entr
-        o[7] = sum_avg
-        o[8] = sum_var
-        o[9] = sum_entr
-        o[10] = energy
-        o[11] = contrast
-        o[12] = diff_avg
-        o[13] = inv_diff
-        o[14] = inv_diff_norm
-        o[15] = inv_diff_mom
-        o[16] = inv_diff_mom_norm
-        o[17] = inv_var
-        o[18] = cov / sd if sd > 0.0 else np.nan
-        o[19] = corr_ij
-        o[20] = t2
-        o[21] = t3
-        o[22] = t4
-        o[23] = (hxy - hxy1) / hx if hx > 0.0 else np.nan
-        r = 1.0 - math.exp(-2.0 * (hxy2 - hxy))
+        o[4] = s[14]
+        o[5] = s[15]
+        o[6] = s[16]
+        o[7] = s[22]
+        o[8] = s[23]
+        o[9] = s[24]
+        o[10] = s[11]
+        o[11] = s[13]
+        o[12] = s[14]
+        o[13] = s[17]
+        o[14] = s[18]
+        o[15] = s[19]
+        o[16] = s[20]
+        o[17] = s[21]
+        o[18] = s[5] / sd if sd > 0.0 else np.nan
+        o[19] = s[12]
+        o[20] = s[25]
+        o[21] = s[26]
+        o[22] = s[27]
+        o[23] = (hxy - s[9]) / hx if hx > 0.0 else np.nan
+        r = 1.0 - math.exp(-2.0 * (s[10] - hxy))
         o[24] = math.sqrt(r if not r < 0.0 else 0.0)
     return out
 
@@ -244,10 +331,10 @@ def glcm_features(P: np.ndarray, n_levels: int | None = None) -> np.ndarray:
     correlation are NaN where the marginal variance or entropy is 0 (one grey level), where IBSI's
     formulas divide by zero.
     """
-    P = np.ascontiguousarray(P, dtype=np.float64)
+    P = np.asarray(P)
     if P.ndim != 3 or P.shape[1] != P.shape[2]:
         raise ValueError(f"glcm_features: P must be a stack of square matrices (B, Ng, Ng), got shape {P.shape}")
-    return _glcm_features_kernel(P, float(P.shape[1] if n_levels is None else n_levels))
+    return _ibsi_features(glcm_sums(P, P.shape[1] if n_levels is None else n_levels))
 
 
 def glcm_ibsi(levels: np.ndarray, n_levels: int, dims=("3D",), distances=(1,)) -> dict[str, float]:

@@ -6,8 +6,10 @@ pyradiomics' angles; then, as pyradiomics does: grey levels absent from the ROI 
 ``exp(-d^2)`` (d the angle's length in mm in that norm), empty angles are dropped, each matrix is
 normalised, and each feature is the mean of its per-angle values (NaN values left out).
 
-Every feature but MCC comes from one numba pass per angle (:func:`_angle_features`): pyradiomics'
-formulas summed in another order, so values agree to rounding (~1e-15 relative). MCC needs the
+Every feature but MCC is made of the sums the IBSI features are made of
+(:func:`radrepro.features.glcm.glcm_sums`, one numba pass per angle, with pyradiomics' grey levels
+and its eps in the logarithms), in pyradiomics' formulas: sums in another order, so values agree to
+rounding (~1e-14 relative). MCC needs the
 second largest eigenvalue of a non-symmetric matrix Q per angle: it is taken from a symmetric
 matrix similar to Q (``eigvalsh``, ~3x cheaper than pyradiomics' ``eigvals``), and from
 pyradiomics' own expression where that eigenvalue is near 0.
@@ -19,7 +21,7 @@ import numpy as np
 
 from radrepro._numba import jit
 from radrepro.conventions._pyradiomics.common import EPS, ClassInput, drop_empty_levels, selected
-from radrepro.features.glcm import glcm_matrices
+from radrepro.features.glcm import SUMS, glcm_matrices, glcm_sums
 
 NAME = "glcm"
 FEATURES = {
@@ -82,6 +84,13 @@ def matrices(data: ClassInput) -> np.ndarray:
     Built with the same numpy operations on the same memory layout as pyradiomics, so that the
     normalised matrices are bit-identical (MCC depends on the sign of eigenvalues near 0).
     """
+    P, total = _unnormalised(data)
+    P /= total[None, None, :]
+    return P
+
+
+def _unnormalised(data: ClassInput) -> tuple[np.ndarray, np.ndarray]:
+    """The matrices of :func:`matrices` before their division by ``total`` (NaN for an empty one)."""
     s = data.settings
     ang = data.angles()
     ng = data.n_levels
@@ -101,178 +110,32 @@ def matrices(data: ClassInput) -> np.ndarray:
         keep = np.sum(total[None], 0) != 0
         P, total = P[:, :, keep], total[keep]
     total[total == 0] = np.nan
-    P /= total[None, None, :]
-    return P
+    return P, total
 
 
-# per-angle feature columns of :func:`_angle_features` (MCC apart: it needs eigenvalues)
-_COLUMNS = (
-    "Autocorrelation", "JointAverage", "ClusterProminence", "ClusterShade", "ClusterTendency", "Contrast",
-    "Correlation", "DifferenceAverage", "DifferenceEntropy", "DifferenceVariance", "JointEnergy", "JointEntropy",
-    "Imc1", "Imc2", "Idm", "Idmn", "Id", "Idn", "InverseVariance", "MaximumProbability", "SumAverage",
-    "SumEntropy", "SumSquares",
-)
-_COLUMN = {name: k for k, name in enumerate(_COLUMNS)}
-
-
-@jit
-def _angle_features(P, gl, ng):
-    """Every GLCM feature but MCC for each angle of normalised matrices ``P`` ``(G, G, A)`` (pyradiomics
-    3.0.1 formulas, in the order of :data:`_COLUMNS`), with the marginals ``px``, ``py`` ``(G, A)``.
-
-    Terms with a zero probability add nothing and are skipped (their logarithm would be ``log2(eps)``
-    times 0); an angle whose matrix is NaN (empty ROI pairs) gives NaN everywhere.
-    """
-    g = P.shape[0]
-    na = P.shape[2]
-    out = np.empty((na, len(_COLUMNS)))
-    px = np.zeros((g, na))
-    py = np.zeros((g, na))
-    p_sum = np.empty(2 * ng - 1)
-    p_diff = np.empty(ng)
-    for a in range(na):
-        ux = 0.0
-        uy = 0.0
-        auto = 0.0
-        contrast = 0.0
-        energy = 0.0
-        hxy = 0.0
-        top = -np.inf
-        nan = False
-        p_sum[:] = 0.0
-        p_diff[:] = 0.0
-        for i in range(g):
-            for j in range(g):
-                p = P[i, j, a]
-                if p != p:
-                    nan = True
-                px[i, a] += p
-                py[j, a] += p
-                ux += gl[i] * p
-                uy += gl[j] * p
-                auto += p * gl[i] * gl[j]
-                d = gl[i] - gl[j]
-                contrast += p * d * d
-                energy += p * p
-                if p > top:
-                    top = p
-                if p != 0.0:
-                    hxy -= p * np.log2(p + EPS)
-                p_sum[int(gl[i] + gl[j]) - 2] += p
-                p_diff[int(abs(d))] += p
-        if nan:
-            out[a, :] = np.nan
-            continue
-        u = ux + uy
-        prom = 0.0
-        shade = 0.0
-        tend = 0.0
-        varx = 0.0
-        vary = 0.0
-        cov = 0.0
-        hxy1 = 0.0
-        hxy2 = 0.0
-        for i in range(g):
-            for j in range(g):
-                p = P[i, j, a]
-                q = px[i, a] * py[j, a]
-                if q != 0.0:
-                    lq = np.log2(q + EPS)
-                    hxy2 -= q * lq
-                    if p != 0.0:
-                        hxy1 -= p * lq
-                if p == 0.0:
-                    continue
-                t = gl[i] + gl[j] - u
-                t2 = t * t
-                tend += p * t2
-                shade += p * t2 * t
-                prom += p * t2 * t2
-                di = gl[i] - ux
-                dj = gl[j] - uy
-                varx += p * di * di
-                vary += p * dj * dj
-                cov += p * di * dj
-        hx = 0.0
-        hy = 0.0
-        for i in range(g):
-            if px[i, a] != 0.0:
-                hx -= px[i, a] * np.log2(px[i, a] + EPS)
-            if py[i, a] != 0.0:
-                hy -= py[i, a] * np.log2(py[i, a] + EPS)
-        sig = np.sqrt(varx) * np.sqrt(vary)
-        corr = 1.0 if sig == 0.0 else cov / (sig + EPS)
-        div = max(hx, hy)
-        imc1 = 0.0 if div == 0.0 else (hxy - hxy1) / div
-        imc2 = 0.0 if hxy2 == hxy else np.sqrt(1.0 - np.exp(-2.0 * (hxy2 - hxy)))
-        d_avg = 0.0
-        d_ent = 0.0
-        idm = 0.0
-        idmn = 0.0
-        idd = 0.0
-        idn = 0.0
-        inv_var = 0.0
-        for k in range(ng):
-            p = p_diff[k]
-            d_avg += k * p
-            if p != 0.0:
-                d_ent -= p * np.log2(p + EPS)
-            idm += p / (1.0 + k * k)
-            idmn += p / (1.0 + (k * k) / (ng * ng))
-            idd += p / (1.0 + k)
-            idn += p / (1.0 + k / ng)
-            if k > 0:
-                inv_var += p / (k * k)
-        d_var = 0.0
-        for k in range(ng):
-            d_var += p_diff[k] * (k - d_avg) ** 2
-        s_avg = 0.0
-        s_ent = 0.0
-        for k in range(2 * ng - 1):
-            p = p_sum[k]
-            s_avg += (k + 2) * p
-            if p != 0.0:
-                s_ent -= p * np.log2(p + EPS)
-        out[a, 0] = auto
-        out[a, 1] = ux
-        out[a, 2] = prom
-        out[a, 3] = shade
-        out[a, 4] = tend
-        out[a, 5] = contrast
-        out[a, 6] = corr
-        out[a, 7] = d_avg
-        out[a, 8] = d_ent
-        out[a, 9] = d_var
-        out[a, 10] = energy
-        out[a, 11] = hxy
-        out[a, 12] = imc1
-        out[a, 13] = imc2
-        out[a, 14] = idm
-        out[a, 15] = idmn
-        out[a, 16] = idd
-        out[a, 17] = idn
-        out[a, 18] = inv_var
-        out[a, 19] = top
-        out[a, 20] = s_avg
-        out[a, 21] = s_ent
-        out[a, 22] = varx
-    return out, px, py
-
-
-@jit
-def _nanmean_columns(values):
-    """Mean of each column over its non-NaN rows (NaN when there are none), as ``numpy.nanmean(axis=0)``."""
-    out = np.empty(values.shape[1])
-    for c in range(values.shape[1]):
-        s = 0.0
-        n = 0
-        for r in range(values.shape[0]):
-            v = values[r, c]
-            if v == v:
-                s += v
-                n += 1
-        out[c] = s / n if n else np.nan
-    return out
+def _angle_features(P: np.ndarray, gl: np.ndarray, ng: int) -> dict[str, np.ndarray]:
+    """Every GLCM feature but MCC per angle of the unnormalised matrices ``P`` ``(G, G, A)`` (their
+    counts divided by the counts' sum give pyradiomics' probabilities exactly), from the sums the
+    IBSI features are made of (:func:`radrepro.features.glcm.glcm_sums`, with pyradiomics' grey
+    levels and eps), in pyradiomics 3.0.1's formulas."""
+    S = glcm_sums(P.transpose(2, 0, 1), ng, levels=gl, eps=EPS)  # each matrix divided by its sum
+    c = {name: S[:, k] for k, name in enumerate(SUMS)}
+    hxy = c["hxy"]
+    sig = np.sqrt(c["var_x"]) * np.sqrt(c["var_y"])
+    div = np.fmax(c["hx"], c["hy"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = np.where(sig == 0, 1.0, c["cov"] / (sig + EPS))
+        imc1 = np.where(div == 0, 0.0, (hxy - c["hxy1"]) / div)
+        imc2 = np.where(c["hxy2"] == hxy, 0.0, np.sqrt(1 - np.exp(-2 * (c["hxy2"] - hxy))))
+    return {
+        "Autocorrelation": c["auto_corr"], "JointAverage": c["mu_x"], "ClusterProminence": c["t4"],
+        "ClusterShade": c["t3"], "ClusterTendency": c["t2"], "Contrast": c["contrast"], "Correlation": corr,
+        "DifferenceAverage": c["diff_avg"], "DifferenceEntropy": c["diff_entr"], "DifferenceVariance": c["diff_var"],
+        "JointEnergy": c["energy"], "JointEntropy": hxy, "Imc1": imc1, "Imc2": imc2, "Idm": c["inv_diff_mom"],
+        "Idmn": c["inv_diff_mom_norm"], "Id": c["inv_diff"], "Idn": c["inv_diff_norm"],
+        "InverseVariance": c["inv_var"], "MaximumProbability": c["joint_max"], "SumAverage": c["sum_avg"],
+        "SumEntropy": c["sum_entr"], "SumSquares": c["var_x"],
+    }
 
 
 # MCC from the eigenvalues of the symmetric matrix similar to Q is used when the second largest
@@ -331,13 +194,16 @@ def _mcc(P: np.ndarray, px: np.ndarray, py: np.ndarray) -> float:
 
 def compute(data: ClassInput, names=None) -> dict[str, float]:
     """GLCM features (pyradiomics 3.0.1 definitions), averaged over angles."""
-    P = matrices(data)
-    gl = data.grey_levels.astype(np.float64)
+    C, total = _unnormalised(data)
+    per_angle = _angle_features(C, data.grey_levels.astype(np.float64), data.n_levels)
+    P = C / total[None, None, :]
     wanted = selected(FEATURES, names, NAME)
-    per_angle, px, py = _angle_features(P, gl, data.n_levels)
-    with np.errstate(invalid="ignore"):
-        means = _nanmean_columns(per_angle)
     out = {}
     for n in wanted:
-        out[n] = _mcc(P, px, py) if n == "MCC" else float(means[_COLUMN[n]])
+        if n == "MCC":
+            out[n] = _mcc(P, np.ascontiguousarray(P.sum(1)), np.ascontiguousarray(P.sum(0)))
+        else:
+            v = per_angle[n]
+            keep = ~np.isnan(v)
+            out[n] = float(v[keep].sum() / keep.sum()) if keep.any() else np.nan
     return out
