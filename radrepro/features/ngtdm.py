@@ -103,6 +103,67 @@ def ngtdm_isolated(levels: np.ndarray, offsets: np.ndarray, n_levels: int) -> tu
     return s[0], n[0], isolated[0]
 
 
+# per-matrix sums of :func:`ngtdm_sums` (p = n / nv over the levels with n > 0, i their grey levels,
+# pairs over those levels), in column order
+SUMS = ("nv", "n_levels", "sum_ps", "sum_s", "contrast", "abs_diff", "complexity", "strength")
+
+
+@jit
+def _ngtdm_sums_kernel(sn):
+    nb = sn.shape[0]
+    out = np.empty((nb, len(SUMS)))
+    for b in range(nb):
+        s = sn[b, 0]
+        n = sn[b, 1]
+        levels = np.flatnonzero(n != 0)
+        m = levels.shape[0]
+        i = (levels + 1).astype(np.float64)
+        nk = n[levels]
+        sk = s[levels]
+        nv = 0.0
+        for a in range(m):
+            nv += nk[a]
+        p = nk / nv
+        ps = p * sk
+        sum_ps = 0.0
+        sum_s = 0.0
+        for a in range(m):
+            sum_ps += ps[a]
+            sum_s += sk[a]
+        contrast = 0.0
+        abs_diff = 0.0
+        complexity = 0.0
+        strength = 0.0
+        for a in range(m):
+            for c in range(m):
+                d = i[a] - i[c]
+                d2 = d * d
+                contrast += p[a] * p[c] * d2
+                abs_diff += abs(i[a] * p[a] - i[c] * p[c])
+                complexity += abs(d) * (ps[a] + ps[c]) / (p[a] + p[c])
+                strength += (p[a] + p[c]) * d2
+        o = out[b]
+        o[0] = nv
+        o[1] = m
+        o[2] = sum_ps
+        o[3] = sum_s
+        o[4] = contrast
+        o[5] = abs_diff
+        o[6] = complexity
+        o[7] = strength
+    return out
+
+
+def ngtdm_sums(sn: np.ndarray) -> np.ndarray:
+    """The sums the NGTDM features are made of, for a stack ``(B, 2, Ng)`` of ``(s, n)`` pairs
+    (columns :data:`SUMS`); shared by the IBSI features (:func:`ngtdm_features`) and the
+    pyradiomics convention's (which counts voxels without neighbours in ``n``)."""
+    sn = np.ascontiguousarray(sn, dtype=np.float64)
+    if sn.ndim != 3 or sn.shape[1] != 2:
+        raise ValueError(f"ngtdm_sums: expected a stack of (s, n) pairs, shape (B, 2, Ng), got {sn.shape}")
+    return _ngtdm_sums_kernel(sn)
+
+
 def ngtdm_features(sn: np.ndarray) -> np.ndarray:
     """The 5 IBSI NGTDM features of a stack ``(B, 2, Ng)`` of ``(s, n)`` pairs (non-empty ``n``).
 
@@ -111,35 +172,14 @@ def ngtdm_features(sn: np.ndarray) -> np.ndarray:
     gives no value there (its formulas divide by zero); other tools substitute a number (mirp: 1e6
     for coarseness, 0 for the others).
     """
-    sn = np.asarray(sn, dtype=np.float64)
-    s = sn[:, 0, :]
-    n = sn[:, 1, :]
-    ng = s.shape[1]
-    lv = np.arange(1, ng + 1, dtype=np.float64)
-    nvc = n.sum(axis=1)
-    p = n / nvc[:, None]
-    valid = p > 0
-    ngp = valid.sum(axis=1).astype(np.float64)
-    ps = p * s
-    sum_ps = ps.sum(axis=1)
-    sum_s = s.sum(axis=1)
-    pair = valid[:, :, None] & valid[:, None, :]
-    dl = lv[:, None] - lv[None, :]
-    pi = p[:, :, None]
-    pj = p[:, None, :]
-    out = np.full((s.shape[0], 5), np.nan)
-    out[:, 0] = np.where(sum_ps > 0, 1.0 / np.where(sum_ps > 0, sum_ps, 1.0), np.nan)
-    ok = ngp > 1
-    contrast = (pi * pj * dl**2).sum(axis=(1, 2)) * sum_s / nvc
-    out[:, 1] = np.where(ok, contrast / np.where(ok, ngp * (ngp - 1.0), 1.0), np.nan)
-    ip = lv * p
-    denom = np.where(pair, np.abs(ip[:, :, None] - ip[:, None, :]), 0.0).sum(axis=(1, 2))
-    out[:, 2] = np.where(denom > 0, sum_ps / np.where(denom > 0, denom, 1.0), np.nan)
-    psum = np.where(pair, pi + pj, 1.0)
-    cx = np.where(pair, np.abs(dl) * (ps[:, :, None] + ps[:, None, :]) / psum, 0.0).sum(axis=(1, 2))
-    out[:, 3] = cx / nvc
-    st = np.where(pair, (pi + pj) * dl**2, 0.0).sum(axis=(1, 2))
-    out[:, 4] = np.where(sum_s > 0, st / np.where(sum_s > 0, sum_s, 1.0), np.nan)
+    nv, ngp, sum_ps, sum_s, contrast, abs_diff, complexity, strength = ngtdm_sums(sn).T
+    out = np.full((nv.shape[0], 5), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[:, 0] = np.where(sum_ps > 0, 1.0 / sum_ps, np.nan)
+        out[:, 1] = np.where(ngp > 1, contrast * sum_s / nv / (ngp * (ngp - 1.0)), np.nan)
+        out[:, 2] = np.where(abs_diff > 0, sum_ps / abs_diff, np.nan)
+        out[:, 3] = complexity / nv
+        out[:, 4] = np.where(sum_s > 0, strength / sum_s, np.nan)
     return out
 
 

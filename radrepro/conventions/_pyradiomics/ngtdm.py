@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from radrepro._numba import jit
 from radrepro.conventions._pyradiomics.common import ClassInput, selected
-from radrepro.features.ngtdm import ngtdm_isolated
+from radrepro.features.ngtdm import ngtdm_isolated, ngtdm_sums
 
 NAME = "ngtdm"
 FEATURES = {n: "enabled" for n in ("Busyness", "Coarseness", "Complexity", "Contrast", "Strength")}
@@ -34,56 +33,15 @@ def ngtdm_counts(levels: np.ndarray, offsets: np.ndarray, n_levels: int) -> tupl
 
 
 def compute(data: ClassInput, names=None) -> dict[str, float]:
-    """NGTDM features (pyradiomics 3.0.1 definitions)."""
+    """NGTDM features (pyradiomics 3.0.1 definitions, with its values for empty divisions)."""
     s, n = ngtdm_counts(data.levels, data.angles(bidirectional=True), data.n_levels)
-    values = _features_kernel(np.ascontiguousarray(s, dtype=np.float64), n.astype(np.float64)).tolist()
-    values = dict(zip(_ORDER, values))
-    return {k: values[k] for k in selected(FEATURES, names, NAME)}
-
-
-_ORDER = ("Coarseness", "Contrast", "Busyness", "Complexity", "Strength")
-
-
-@jit
-def _features_kernel(s, n):
-    """pyradiomics' five NGTDM features (in :data:`_ORDER`) of the levels with voxels (n > 0), with
-    its conventions for empty divisions; its Ng x Ng sums in one pass (all terms >= 0)."""
-    levels = np.flatnonzero(n != 0)
-    m = levels.shape[0]
-    i = (levels + 1).astype(np.float64)
-    nk = n[levels]
-    sk = s[levels]
-    nvp = 0.0
-    for a in range(m):
-        nvp += nk[a]
-    p = nk / nvp
-    ps = p * sk
-    sum_ps = 0.0
-    sum_s = 0.0
-    for a in range(m):
-        sum_ps += ps[a]
-        sum_s += sk[a]
-    ngp = float(m)
-    contrast = 0.0
-    absdiff = 0.0
-    complexity = 0.0
-    strength = 0.0
-    for a in range(m):
-        for b in range(m):
-            d = i[a] - i[b]
-            d2 = d * d
-            contrast += p[a] * p[b] * d2
-            absdiff += abs(i[a] * p[a] - i[b] * p[b])
-            divisor = p[a] + p[b]
-            if divisor == 0:
-                divisor = 1.0
-            complexity += abs(d) * (ps[a] + ps[b]) / divisor
-            strength += (p[a] + p[b]) * d2
-    out = np.empty(5)
-    out[0] = 1 / sum_ps if sum_ps != 0 else 1e6
+    nv, ngp, sum_ps, sum_s, contrast, abs_diff, complexity, strength = ngtdm_sums(np.stack([s, n])[None])[0]
     div = ngp * (ngp - 1)
-    out[1] = contrast * sum_s / nvp / div if div != 0 else 0.0
-    out[2] = sum_ps / absdiff if absdiff != 0 else 0.0
-    out[3] = complexity / nvp
-    out[4] = strength / sum_s if sum_s != 0 else 0.0
-    return out
+    values = {
+        "Coarseness": 1 / sum_ps if sum_ps != 0 else 1e6,
+        "Contrast": contrast * sum_s / nv / div if div != 0 else 0.0,
+        "Busyness": sum_ps / abs_diff if abs_diff != 0 else 0.0,
+        "Complexity": complexity / nv,
+        "Strength": strength / sum_s if sum_s != 0 else 0.0,
+    }
+    return {k: float(values[k]) for k in selected(FEATURES, names, NAME)}
