@@ -137,7 +137,7 @@ def load_pair(image: Any, mask: Any, label: int = 1, *, geometry_tolerance: floa
         Missing or unreadable file, mask on another grid, no voxel of ``label`` in the mask,
         or a non-finite value (NaN, inf) inside the ROI.
     """
-    img, msk = _checked_pair(image, mask, label, geometry_tolerance)
+    img, msk = read_pair(image, mask, label, geometry_tolerance=geometry_tolerance)
     out_img = sitk.Cast(img, sitk.sitkFloat64)
     out_msk = sitk.GetImageFromArray((sitk.GetArrayViewFromImage(msk) == label).astype(np.uint8))
     out_msk.CopyInformation(msk)
@@ -153,11 +153,6 @@ def read_pair(
     writing a new mask cost more than the features of a small ROI. The ROI is the voxels of the
     returned mask equal to ``label``. Parameters and errors as in :func:`load_pair`.
     """
-    return _checked_pair(image, mask, label, geometry_tolerance)
-
-
-def _checked_pair(image: Any, mask: Any, label: int, geometry_tolerance: float | None):
-    """The checks of :func:`load_pair`; image and mask as read."""
     from radrepro.processing.roi import has_label, label_box
 
     img = read_image(image, "image")
