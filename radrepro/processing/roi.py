@@ -103,31 +103,39 @@ def bounding_box(mask: np.ndarray, margin: int | tuple[int, ...] = 0) -> tuple[s
 
 
 @jit
-def _label_box_kernel(mask, label):
-    """``[zlo, zhi, ylo, yhi, xlo, xhi]`` (inclusive) of the voxels equal to ``label``; ``zlo = -1`` when none."""
+def _label_stats_kernel(mask, label):
+    """One pass: number of voxels equal to ``label`` and their box ``[z0, z1, y0, y1, x0, x1]``
+    (inclusive; ``[nz, -1, ny, -1, nx, -1]`` when there is none)."""
     nz, ny, nx = mask.shape
-    box = np.array([-1, -1, ny, -1, nx, -1], dtype=np.int64)
+    count = 0
+    box = np.array([nz, -1, ny, -1, nx, -1], dtype=np.int64)
     for z in range(nz):
         for y in range(ny):
-            hits = 0
+            row = 0
             for x in range(nx):  # a branch-free count, vectorised, for the many empty rows
-                hits += mask[z, y, x] == label
-            if hits == 0:
+                row += mask[z, y, x] == label
+            if row == 0:
                 continue
-            if box[0] < 0:
-                box[0] = z
+            first = 0
+            while mask[z, y, first] != label:
+                first += 1
+            last = nx - 1
+            while mask[z, y, last] != label:
+                last -= 1
+            count += row
+            box[0] = min(box[0], z)
             box[1] = z
             box[2] = min(box[2], y)
             box[3] = max(box[3], y)
-            for x in range(nx):
-                if mask[z, y, x] == label:
-                    box[4] = min(box[4], x)
-                    break
-            for x in range(nx - 1, -1, -1):
-                if mask[z, y, x] == label:
-                    box[5] = max(box[5], x)
-                    break
-    return box
+            box[4] = min(box[4], first)
+            box[5] = max(box[5], last)
+    return count, box
+
+
+def label_stats(mask: np.ndarray, label: float) -> tuple[int, np.ndarray]:
+    """``(count, box)`` of the voxels of a 3D ``mask`` equal to ``label``, in one pass without
+    temporary arrays; ``box`` as ``[z0, z1, y0, y1, x0, x1]`` (inclusive)."""
+    return _label_stats_kernel(np.ascontiguousarray(mask), label)
 
 
 @jit
@@ -158,8 +166,8 @@ def label_box(mask: np.ndarray, label: float) -> tuple[slice, ...] | None:
     if m.ndim not in (2, 3):
         hit = m == label
         return bounding_box(hit) if hit.any() else None
-    b = _label_box_kernel(m if m.ndim == 3 else m.reshape((1,) * (3 - m.ndim) + m.shape), label)
-    if b[0] < 0:
+    count, b = label_stats(m if m.ndim == 3 else m.reshape((1,) * (3 - m.ndim) + m.shape), label)
+    if count == 0:
         return None
     box = (slice(int(b[0]), int(b[1]) + 1), slice(int(b[2]), int(b[3]) + 1), slice(int(b[4]), int(b[5]) + 1))
     return box[3 - m.ndim :]

@@ -23,6 +23,7 @@ import SimpleITK as sitk
 
 from radrepro._numba import jit
 from radrepro.errors import InputError, SettingsError
+from radrepro.processing.roi import label_stats as roi_label_stats
 from radrepro.settings import Settings
 
 _INTERPOLATORS = {"nearest": sitk.sitkNearestNeighbor, "linear": sitk.sitkLinear, "cubic": sitk.sitkBSpline}
@@ -39,46 +40,12 @@ _INTEGER_TYPES = {
 }
 
 
-@jit
-def _label_stats(arr, label):
-    """One pass: number of voxels equal to ``label`` and their box ``(z0, z1, y0, y1, x0, x1)``."""
-    nz, ny, nx = arr.shape
-    count = 0
-    box = np.array([nz, -1, ny, -1, nx, -1], dtype=np.int64)
-    for z in range(nz):
-        for y in range(ny):
-            row = 0
-            for x in range(nx):
-                row += arr[z, y, x] == label
-            if row == 0:
-                continue
-            first = 0
-            while arr[z, y, first] != label:
-                first += 1
-            last = nx - 1
-            while arr[z, y, last] != label:
-                last -= 1
-            count += row
-            if z < box[0]:
-                box[0] = z
-            box[1] = z
-            if y < box[2]:
-                box[2] = y
-            if y > box[3]:
-                box[3] = y
-            if first < box[4]:
-                box[4] = first
-            if last > box[5]:
-                box[5] = last
-    return count, box
-
-
 def label_stats(mask: sitk.Image, label: int):
     """``(count, box)`` of ``label`` in a 3D integer mask; ``box`` as ``(z0, z1, y0, y1, x0, x1)``."""
     arr = sitk.GetArrayViewFromImage(mask)
     if arr.ndim != 3:
         arr = arr.reshape((1,) * (3 - arr.ndim) + arr.shape)
-    return _label_stats(np.ascontiguousarray(arr), label)
+    return roi_label_stats(arr, label)
 
 
 def get_mask(mask: sitk.Image, label: int, mask_name: str) -> tuple[sitk.Image, tuple[int, np.ndarray]]:
