@@ -67,8 +67,14 @@ def neighbourhood(distance: int, in_plane: bool) -> np.ndarray:
 
 
 @jit
-def padding(offsets):
-    """The largest ``|offset|`` per axis, ``(pz, py, px)``: the zero border of :func:`padded`."""
+def padded(levels, offsets):
+    """``levels`` in a border of zeros as wide as the largest ``|offset|`` per axis, flattened (C order).
+
+    Returns ``(flat, steps, start)``: voxel ``(z, y, x)`` is ``flat[start[z, y] + x]`` and its
+    neighbour at ``offsets[k]`` is ``steps[k]`` further. Kernels step by these flat offsets and stop
+    at the zeros instead of checking bounds.
+    """
+    nz, ny, nx = levels.shape
     pz = 0
     py = 0
     px = 0
@@ -76,41 +82,20 @@ def padding(offsets):
         pz = max(pz, abs(offsets[k, 0]))
         py = max(py, abs(offsets[k, 1]))
         px = max(px, abs(offsets[k, 2]))
-    return pz, py, px
-
-
-@jit
-def padded(levels, offsets):
-    """``levels`` with a border of zeros as wide as the largest offset per axis, flattened (C order).
-
-    Returns ``(flat, pz, py, px)``: voxel ``(z, y, x)`` is ``flat[((z + pz) * (ny + 2 py) + y + py)
-    * (nx + 2 px) + x + px]``. Kernels step by flat offsets and stop at the zeros instead of
-    checking bounds.
-    """
-    nz, ny, nx = levels.shape
-    pz, py, px = padding(offsets)
-    sy = ny + 2 * py
-    sx = nx + 2 * px
-    out = np.zeros((nz + 2 * pz) * sy * sx, dtype=levels.dtype)
-    for z in range(nz):  # loops, not a slice assignment: numba compiles these ten times faster
-        for y in range(ny):
-            base = ((z + pz) * sy + y + py) * sx + px
-            for x in range(nx):
-                out[base + x] = levels[z, y, x]
-    return out, pz, py, px
-
-
-@jit
-def padded_steps(levels, offsets):
-    """:func:`padded` and each offset as a step in its flat index: ``(flat, steps)``."""
-    nz, ny, nx = levels.shape
-    flat, pz, py, px = padded(levels, offsets)
     sy = ny + 2 * py
     sx = nx + 2 * px
     steps = np.empty(offsets.shape[0], dtype=np.int64)
     for k in range(offsets.shape[0]):
         steps[k] = (offsets[k, 0] * sy + offsets[k, 1]) * sx + offsets[k, 2]
-    return flat, steps
+    flat = np.zeros((nz + 2 * pz) * sy * sx, dtype=levels.dtype)
+    start = np.empty((nz, ny), dtype=np.int64)
+    for z in range(nz):  # loops, not a slice assignment: numba compiles these ten times faster
+        for y in range(ny):
+            base = ((z + pz) * sy + y + py) * sx + px
+            start[z, y] = base
+            for x in range(nx):
+                flat[base + x] = levels[z, y, x]
+    return flat, steps, start
 
 
 def roi_arrays(roi) -> tuple[np.ndarray, np.ndarray]:

@@ -29,14 +29,10 @@ def _zones_kernel(levels, offsets, dist):
     dflat = dist.ravel()
     # neighbours are looked up in a zero-bordered copy (no bounds checks); a neighbour of equal
     # level is inside the array, at flat index i + step[k]
-    padded, pz, py, px = _texture.padded(levels, offsets)
-    sy = ny + 2 * py
-    sx = nx + 2 * px
+    padded, pstep, start = _texture.padded(levels, offsets)
     nk = offsets.shape[0]
-    pstep = np.empty(nk, dtype=np.int64)
     step = np.empty(nk, dtype=np.int64)
     for k in range(nk):
-        pstep[k] = (offsets[k, 0] * sy + offsets[k, 1]) * sx + offsets[k, 2]
         step[k] = (offsets[k, 0] * ny + offsets[k, 1]) * nx + offsets[k, 2]
     parent = np.empty(n, dtype=np.int64)
     size = np.zeros(n, dtype=np.int64)
@@ -50,7 +46,7 @@ def _zones_kernel(levels, offsets, dist):
     for z in range(nz):
         for y in range(ny):
             i = (z * ny + y) * nx
-            ip = ((z + pz) * sy + y + py) * sx + px
+            ip = start[z, y]
             for x in range(nx):
                 a = flat[i]
                 if a > 0:

@@ -53,16 +53,11 @@ def _glrlm_kernel(levels, directions, n_levels, per_slice):
         max_len = max(max_len, line)
     out = np.zeros((ns, nd, n_levels, max_len), dtype=np.int64)
     # a zero border as wide as the longest step ends every run, so the walks need no bounds checks
-    flat, pz, py, px = _texture.padded(levels, directions)
-    sy = ny + 2 * py
-    sx = nx + 2 * px
-    step = np.empty(nd, dtype=np.int64)
-    for d in range(nd):
-        step[d] = (directions[d, 0] * sy + directions[d, 1]) * sx + directions[d, 2]
+    flat, step, start = _texture.padded(levels, directions)
     for z in range(nz):
         s = z if per_slice else 0
         for y in range(ny):
-            i = ((z + pz) * sy + y + py) * sx + px
+            i = start[z, y]
             for x in range(nx):
                 a = flat[i]
                 if a > 0:

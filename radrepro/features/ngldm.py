@@ -40,14 +40,11 @@ def _ngldm_kernel(levels, offsets, n_levels, alpha, per_slice):
     nz, ny, nx = levels.shape
     ns = nz if per_slice else 1
     out = np.zeros((ns, n_levels, offsets.shape[0] + 1), dtype=np.int64)
-    flat, step = _texture.padded_steps(levels, offsets)
-    pz, py, px = _texture.padding(offsets)
-    sy = ny + 2 * py
-    sx = nx + 2 * px
+    flat, step, start = _texture.padded(levels, offsets)
     for z in range(nz):
         s = z if per_slice else 0
         for y in range(ny):
-            i = ((z + pz) * sy + y + py) * sx + px
+            i = start[z, y]
             for x in range(nx):
                 a = flat[i + x]
                 if a <= 0:

@@ -31,14 +31,11 @@ def _ngtdm_kernel(levels, offsets, n_levels, per_slice):
     s_out = np.zeros((ns, n_levels), dtype=np.float64)
     n_out = np.zeros((ns, n_levels), dtype=np.int64)
     alone = np.zeros((ns, n_levels), dtype=np.int64)  # ROI voxels without ROI neighbours, per level
-    flat, step = _texture.padded_steps(levels, offsets)
-    pz, py, px = _texture.padding(offsets)
-    sy = ny + 2 * py
-    sx = nx + 2 * px
+    flat, step, start = _texture.padded(levels, offsets)
     for z in range(nz):
         s = z if per_slice else 0
         for y in range(ny):
-            i = ((z + pz) * sy + y + py) * sx + px
+            i = start[z, y]
             for x in range(nx):
                 a = flat[i + x]
                 if a <= 0:
