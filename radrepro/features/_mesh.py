@@ -7,7 +7,7 @@ the image arrays; every feature built from them is invariant to that choice.
   resolves the ambiguous cube configurations so that the mesh is closed and consistently oriented)
   at iso-level 0.5 on the morphological mask, padded by one empty voxel on every side so that the
   mesh closes where the ROI touches the mask array's edge;
-- :func:`mesh_volume`, :func:`mesh_area`: the signed-tetrahedron volume and the triangle area sum;
+- :func:`mesh_volume_area`: the signed-tetrahedron volume and the triangle area sum;
 - :func:`max_distance`: the largest distance between two points (numba, run on hull vertices);
 - :func:`oriented_box`: an approximate oriented minimum bounding box (hull-face orientations,
   rotating calipers in each face's plane);
@@ -114,18 +114,11 @@ def _mesh_kernel(verts, faces):
     return volume + block_v, area + block_a
 
 
-def mesh_volume(verts: np.ndarray, faces: np.ndarray) -> float:
-    """Volume enclosed by a closed, consistently oriented triangle mesh (sum of signed tetrahedra)."""
-    return abs(_mesh_kernel(*_mesh_arrays(verts, faces))[0]) / 6.0
-
-
-def mesh_area(verts: np.ndarray, faces: np.ndarray) -> float:
-    """Surface area of a triangle mesh."""
-    return 0.5 * _mesh_kernel(*_mesh_arrays(verts, faces))[1]
-
-
-def _mesh_arrays(verts: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return np.ascontiguousarray(verts, dtype=np.float64), np.ascontiguousarray(faces, dtype=np.int64)
+def mesh_volume_area(verts: np.ndarray, faces: np.ndarray) -> tuple[float, float]:
+    """Volume (sum of signed tetrahedra) and surface area of a closed, consistently oriented
+    triangle mesh, in one pass over its faces."""
+    v6, a2 = _mesh_kernel(np.ascontiguousarray(verts, dtype=np.float64), np.ascontiguousarray(faces, dtype=np.int64))
+    return abs(v6) / 6.0, 0.5 * a2
 
 
 @jit

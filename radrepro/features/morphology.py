@@ -37,8 +37,7 @@ from radrepro.features._mesh import (
     enclosing_ellipsoid,
     hull_candidates,
     max_distance,
-    mesh_area,
-    mesh_volume,
+    mesh_volume_area,
     oriented_box,
     roi_mesh,
     unique_normals,
@@ -253,8 +252,7 @@ def morphology(
     scale = np.array([sz, sy, sx])
 
     verts, faces = roi_mesh(morph, (sx, sy, sz))
-    volume = mesh_volume(verts, faces)
-    area = mesh_area(verts, faces)
+    volume, area = mesh_volume_area(verts, faces)
     out: dict[str, float] = {f.tag: _NAN for f in FEATURES}
     out["morph_volume"] = volume
     out["morph_vol_approx"] = float(np.count_nonzero(morph)) * sx * sy * sz
