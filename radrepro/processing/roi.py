@@ -96,10 +96,12 @@ class ROI:
 def bounding_box(mask: np.ndarray, margin: int | tuple[int, ...] = 0) -> tuple[slice, ...]:
     """Slices of the smallest box holding every True voxel, grown by ``margin`` (clipped)."""
     margins = (margin,) * mask.ndim if isinstance(margin, int) else tuple(margin)
-    return tuple(
-        slice(max(int(i[0]) - m, 0), min(int(i[-1]) + 1 + m, n))
-        for i, n, m in zip(occupied(mask), mask.shape, margins)
-    )
+    return _grown(tuple(slice(int(i[0]), int(i[-1]) + 1) for i in occupied(mask)), margins, mask.shape)
+
+
+def _grown(box: tuple[slice, ...], margin, shape) -> tuple[slice, ...]:
+    """``box`` grown by ``margin`` voxels per axis, clipped to ``shape``."""
+    return tuple(slice(max(b.start - m, 0), min(b.stop + m, n)) for b, m, n in zip(box, margin, shape))
 
 
 @jit
@@ -337,11 +339,6 @@ def prepare(
         margin=margin,
         diagnostics=diag,
     )
-
-
-def _grown(box: tuple[slice, ...], margin, shape) -> tuple[slice, ...]:
-    """``box`` grown by ``margin`` voxels per axis, clipped to ``shape``."""
-    return tuple(slice(max(b.start - m, 0), min(b.stop + m, n)) for b, m, n in zip(box, margin, shape))
 
 
 def _filter_margin(margin, spacing, settings: Settings):
