@@ -95,8 +95,8 @@ def test_family_kernel(benchmark, record, rounds, family, size, levels):
            settings={"discretisation": "fbn", "bin_count": levels, "ivh_discretisation": "fbn",
                      "ivh_bin_count": levels, "texture_dims": "3D", "spacing_mm": [1.0, 1.0, 1.0]})
     # the warm-up round compiles (or loads from the cache) every kernel, outside the timing; every
-    # round gets the ROI without what families share through ``roi.shared`` (zones, texture arrays),
-    # so that each family is timed with all of its own work
-    values = benchmark.pedantic(module.compute, setup=lambda: ((dataclasses.replace(roi, shared={}),), {}),
+    # round gets a copy of the ROI, whose ``roi.shared`` starts empty (no zones or texture arrays
+    # from an earlier round), so that each family is timed with all of its own work
+    values = benchmark.pedantic(module.compute, setup=lambda: ((dataclasses.replace(roi),), {}),
                                 rounds=n, iterations=1, warmup_rounds=1)
     assert values and any(np.isfinite(v) for v in values.values())

@@ -65,7 +65,10 @@ class ROI:
         ``int_mask_max_int_reseg_roi``) when :func:`prepare` was asked for them, else empty.
     shared
         Intermediate results that several families read, computed by the first that needs them
-        (the zones of GLSZM and GLDZM, :func:`radrepro.features._zones.roi_zones`).
+        (texture arrays cropped to the morphological mask, :func:`radrepro.features._texture.roi_arrays`;
+        the zones of GLSZM and GLDZM, :func:`radrepro.features._zones.roi_zones`). Not an
+        argument: every ROI starts with its own empty one, also one made by
+        ``dataclasses.replace`` (whose levels or masks may differ).
     """
 
     image: np.ndarray
@@ -80,7 +83,7 @@ class ROI:
     reseg_bounds: tuple[float | None, float | None] = (None, None)
     margin: tuple[int, int, int] = (0, 0, 0)
     diagnostics: dict[str, float] = field(default_factory=dict)
-    shared: dict = field(default_factory=dict, repr=False, compare=False)
+    shared: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def values(self) -> np.ndarray:
