@@ -102,7 +102,6 @@ SUMS = (
     "auto_corr", "contrast", "diff_avg", "diff_var", "diff_entr", "inv_diff", "inv_diff_norm", "inv_diff_mom",
     "inv_diff_mom_norm", "inv_var", "sum_avg", "sum_var", "sum_entr", "t2", "t3", "t4",
 )
-SUM = {name: k for k, name in enumerate(SUMS)}
 
 
 @jit
@@ -331,7 +330,7 @@ def glcm_features(P: np.ndarray, n_levels: int | None = None) -> np.ndarray:
     P = np.asarray(P)
     if P.ndim != 3 or P.shape[1] != P.shape[2]:
         raise ValueError(f"glcm_features: P must be a stack of square matrices (B, Ng, Ng), got shape {P.shape}")
-    return _ibsi_features(glcm_sums(P, P.shape[1] if n_levels is None else n_levels))
+    return _ibsi_features(glcm_sums(P, n_levels))  # default Ng: the matrices' size
 
 
 def glcm_ibsi(levels: np.ndarray, n_levels: int, dims=("3D",), distances=(1,)) -> dict[str, float]:
