@@ -216,8 +216,8 @@ def _speed(a: pd.DataFrame, b: pd.DataFrame, rows: pd.Index) -> pd.DataFrame:
 
 def parse_extractor(spec: str, params: str | Path | Mapping[str, Any] | None = None):
     """An extractor from ``name[:convention]``: ``radrepro`` (IBSI), ``radrepro:pyradiomics``,
-    ``pyradiomics``, ``mirp``, ``nyxus``. A pyradiomics parameter file in ``params`` goes to the
-    pyradiomics backend as it is."""
+    ``pyradiomics``, ``mirp``, ``nyxus``, ``flash-radiomics``. A pyradiomics parameter file in
+    ``params`` goes to the pyradiomics backend as it is."""
     from radrepro.extractors import get_extractor
 
     name, _, option = spec.partition(":")

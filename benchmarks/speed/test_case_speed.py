@@ -12,13 +12,15 @@ with the extractor built beforehand). Everything runs single-threaded (benchmark
 - ``test_class_extraction``: one pyradiomics feature class at a time (shape, firstorder, glcm, glrlm,
   glszm, gldm, ngtdm), the whole pipeline for that class, in pyradiomics and in radrepro's
   pyradiomics convention: the per-family ratios of ``benchmarks/summary.py``.
-- Peers (marker ``peers``): MIRP and Nyxus through radrepro's optional backends
-  (``pip install radrepro[peers]``); flash-radiomics and fastrad are skipped with a note unless
-  installed. Their backends hand files to the peer, so their figures include writing and reading
+- Peers (marker ``peers``): MIRP, Nyxus and flash-radiomics through radrepro's optional backends
+  (``pip install radrepro[peers]``); fastrad is skipped with a note (it needs PyTorch, a download
+  of several GB, and has no radrepro backend). Their backends hand files to the peer, so their figures include writing and reading
   two NIfTI files; ``extra_info['peer_seconds']`` is the peer's own call (reading included), which
   ``benchmarks/summary.py`` reports. MIRP gets the re-segmentation range ``[ROI minimum, inf)``
   (its fixed bin size needs a lower bound; the bins are then radrepro's). Nyxus computes its
-  ``*3D_ALL*`` set (213 features; its 3D GLCM alone is most of its time).
+  ``*3D_ALL*`` set (213 features; its 3D GLCM alone is most of its time). flash-radiomics, a
+  pyradiomics fork, gets pyradiomics' parameters and its 107 default features, with in-memory
+  SimpleITK images like pyradiomics (its own ``execute`` call is timed).
 
 Run with ``.venv/bin/python -m pytest benchmarks/speed/test_case_speed.py --benchmark-only``.
 """
@@ -39,10 +41,10 @@ EXTRACTORS = ("radrepro-ibsi", "radrepro-pyradiomics", "pyradiomics")
 PEERS = {  # name -> (module to find, how to run it)
     "mirp": ("mirp", "backend"),
     "nyxus": ("nyxus", "backend"),
-    "flash-radiomics": ("flash_radiomics", None),
+    "flash-radiomics": ("flash_radiomics", "backend"),
     "fastrad": ("fastrad", None),
 }
-ROUNDS = {"radrepro-ibsi": 5, "radrepro-pyradiomics": 10, "pyradiomics": 5, "mirp": 1, "nyxus": 3}
+ROUNDS = {"radrepro-ibsi": 5, "radrepro-pyradiomics": 10, "pyradiomics": 5, "mirp": 1, "nyxus": 3, "flash-radiomics": 5}
 
 
 @pytest.fixture(scope="module")

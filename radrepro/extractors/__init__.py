@@ -19,6 +19,7 @@ BACKENDS: dict[str, str] = {
     "pyradiomics": "radrepro.extractors.pyradiomics_backend:PyradiomicsExtractor",
     "mirp": "radrepro.extractors.mirp_backend:MirpExtractor",  # optional: pip install radrepro[peers]
     "nyxus": "radrepro.extractors.nyxus_backend:NyxusExtractor",  # optional: pip install radrepro[peers]
+    "flash-radiomics": "radrepro.extractors.flash_backend:FlashRadiomicsExtractor",  # optional: [peers]
 }
 
 

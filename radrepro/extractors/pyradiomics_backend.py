@@ -74,7 +74,7 @@ def quiet_pyradiomics(level: int = logging.ERROR) -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         import radiomics  # noqa: F401 - importing it sets its logger up; do that before silencing it
-    loggers = [logging.getLogger(n) for n in ("radiomics", "pykwalify")]
+    loggers = [logging.getLogger(n) for n in ("radiomics", "pykwalify", "flash_radiomics")]
     saved = [(lg, lg.level, [(h, h.level) for h in lg.handlers]) for lg in loggers]
     for lg, _, handlers in saved:
         lg.setLevel(level)
@@ -193,8 +193,12 @@ def pyradiomics_params(settings: Settings) -> dict[str, Any]:
     return params
 
 
-def _build_extractor(params: Mapping[str, Any] | str | Path):
-    from radiomics import featureextractor
+def _build_extractor(params: Mapping[str, Any] | str | Path, package: str = "radiomics"):
+    """``<package>.featureextractor.RadiomicsFeatureExtractor`` built from a parameter file or mapping
+    (``package``: pyradiomics, or a fork with its API such as flash-radiomics)."""
+    import importlib
+
+    featureextractor = importlib.import_module(f"{package}.featureextractor")
 
     if isinstance(params, (str, Path)):
         path = Path(params)
@@ -249,6 +253,7 @@ class PyradiomicsExtractor(Extractor):
 
     name = "pyradiomics"
     convention = "pyradiomics"
+    package = "radiomics"  # the module whose featureextractor runs (forks with pyradiomics' API differ here)
 
     def __init__(self, params: Mapping[str, Any] | str | Path | None = None) -> None:
         self.params = params
@@ -257,15 +262,18 @@ class PyradiomicsExtractor(Extractor):
     def version(self) -> str:
         return _radiomics_version()
 
+    def _params(self, settings: Settings) -> Mapping[str, Any] | str | Path:
+        return self.params if self.params is not None else pyradiomics_params(settings)
+
     def extract(self, case: Case, settings: Settings) -> pd.Series:
         """pyradiomics' features of ``case``; ``attrs``: ``roi_voxels``, ``seconds``, ``settings``."""
-        params = self.params if self.params is not None else pyradiomics_params(settings)
+        params = self._params(settings)
         image, mask = case.image, case.mask
         for role, src in (("image", image), ("mask", mask)):
             if isinstance(src, (str, Path)) and not Path(src).is_file():
                 raise InputError(f"{role} file {src} of case {case.id} does not exist", "check the path")
         with quiet_pyradiomics():
-            ex = _build_extractor(params)
+            ex = _build_extractor(params, self.package)
             label = ex.settings.get("label", 1)
             t0 = time.perf_counter()
             try:
@@ -274,7 +282,7 @@ class PyradiomicsExtractor(Extractor):
             except (ValueError, RuntimeError, AssertionError, IndexError, TypeError) as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise InputError(
-                    f"pyradiomics rejected case {case.id} (image {describe(image)}, mask {describe(mask)}): {first[:200]}",
+                    f"{self.name} rejected case {case.id} (image {describe(image)}, mask {describe(mask)}): {first[:200]}",
                     "check the image/mask pair and the settings with `radrepro extract`",
                 ) from exc
             seconds = time.perf_counter() - t0
