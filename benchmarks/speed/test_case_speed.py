@@ -19,8 +19,9 @@ with the extractor built beforehand). Everything runs single-threaded (benchmark
   ``benchmarks/summary.py`` reports. MIRP gets the re-segmentation range ``[ROI minimum, inf)``
   (its fixed bin size needs a lower bound; the bins are then radrepro's). Nyxus computes its
   ``*3D_ALL*`` set (213 features; its 3D GLCM alone is most of its time). flash-radiomics, a
-  pyradiomics fork, gets pyradiomics' parameters and its 107 default features, with in-memory
-  SimpleITK images like pyradiomics (its own ``execute`` call is timed).
+  pyradiomics fork, is run like pyradiomics: the same parameters (``additionalInfo`` off) asking for
+  pyradiomics' 107 default features, its extractor built beforehand, its ``execute`` on the
+  in-memory SimpleITK images timed.
 
 Run with ``.venv/bin/python -m pytest benchmarks/speed/test_case_speed.py --benchmark-only``.
 """
@@ -87,12 +88,20 @@ def _runner(extractor: str, img, msk, families: tuple[str, ...] | None = None):
         convention = extractor.split("-", 1)[1]
         settings = SETTINGS if families is None else SETTINGS.replace(families=families)
         return (lambda: extract(img, msk, settings, convention=convention)), settings.to_dict()
-    if extractor == "pyradiomics":
+    if extractor in ("pyradiomics", "flash-radiomics"):
         from radrepro.extractors.pyradiomics_backend import _build_extractor, quiet_pyradiomics
 
         params = pyradiomics_parameters(families)
+        package = "radiomics"
+        if extractor == "flash-radiomics":  # a pyradiomics fork: the same parameters, pyradiomics' 107 features
+            import flash_radiomics  # noqa: F401 - sets its logger up before quiet_pyradiomics silences it
+
+            from radrepro.extractors.flash_backend import _pyradiomics_default_features
+
+            params["featureClass"] = _pyradiomics_default_features()
+            package = "flash_radiomics"
         with quiet_pyradiomics():
-            ex = _build_extractor(params)
+            ex = _build_extractor(params, package)
 
         def run():
             with quiet_pyradiomics():
@@ -145,6 +154,14 @@ def test_peer_extraction(benchmark, record, rounds, images, case, peer):
     from radrepro.extractors import get_extractor
 
     img, msk, info = images[case]
+    if peer == "flash-radiomics":  # like pyradiomics: the extractor built once, its execute timed
+        run, settings = _runner(peer, img, msk)
+        benchmark.group = f"case {case}"
+        record(kind="case", extractor=peer, settings=settings, peer_version=get_extractor(peer).version, **info)
+        result = benchmark.pedantic(run, rounds=rounds(ROUNDS[peer]), iterations=1, warmup_rounds=1)
+        benchmark.extra_info["n_features"] = _count(result)
+        assert _count(result) == 107
+        return
     backend = get_extractor(peer)
     case_obj = Case(case, img, msk)
     settings = SETTINGS
