@@ -21,7 +21,7 @@ with the extractor built beforehand). Everything runs single-threaded (benchmark
   ``*3D_ALL*`` set (213 features; its 3D GLCM alone is most of its time). flash-radiomics, a
   pyradiomics fork, is run like pyradiomics: the same parameters (``additionalInfo`` off) asking for
   pyradiomics' 107 default features, its extractor built beforehand, its ``execute`` on the
-  in-memory SimpleITK images timed.
+  in-memory SimpleITK images timed (which includes the HDF5 file it writes of every extraction).
 
 Run with ``.venv/bin/python -m pytest benchmarks/speed/test_case_speed.py --benchmark-only``.
 """
@@ -29,6 +29,7 @@ Run with ``.venv/bin/python -m pytest benchmarks/speed/test_case_speed.py --benc
 from __future__ import annotations
 
 import importlib.util
+import tempfile
 
 import numpy as np
 import pytest
@@ -45,6 +46,8 @@ PEERS = {  # name -> (module to find, how to run it)
     "flash-radiomics": ("flash_radiomics", "backend"),
     "fastrad": ("fastrad", None),
 }
+# flash-radiomics writes an HDF5 file of every extraction (image, mask, features): into this folder
+_FLASH_HDF5 = tempfile.TemporaryDirectory(prefix="radrepro-bench-flash-")
 ROUNDS = {"radrepro-ibsi": 5, "radrepro-pyradiomics": 10, "pyradiomics": 5, "mirp": 1, "nyxus": 3, "flash-radiomics": 5}
 
 
@@ -99,6 +102,7 @@ def _runner(extractor: str, img, msk, families: tuple[str, ...] | None = None):
             from radrepro.extractors.flash_backend import _pyradiomics_default_features
 
             params["featureClass"] = _pyradiomics_default_features()
+            params["setting"]["hdf5OutputDirectory"] = _FLASH_HDF5.name  # it writes one per extraction
             package = "flash_radiomics"
         with quiet_pyradiomics():
             ex = _build_extractor(params, package)
