@@ -13,8 +13,10 @@ with the extractor built beforehand). Everything runs single-threaded (benchmark
   glszm, gldm, ngtdm), the whole pipeline for that class, in pyradiomics and in radrepro's
   pyradiomics convention: the per-family ratios of ``benchmarks/summary.py``.
 - Peers (marker ``peers``): MIRP, Nyxus and flash-radiomics through radrepro's optional backends
-  (``pip install radrepro[peers]``); fastrad is skipped with a note (it needs PyTorch, a download
-  of several GB, and has no radrepro backend). Their backends hand files to the peer, so their figures include writing and reading
+  (``pip install radrepro[peers]``); fastrad (PyTorch) when installed by hand: ``pip install torch
+  --index-url https://download.pytorch.org/whl/cpu`` then ``pip install fastrad`` (it has no radrepro
+  backend: its ``FeatureExtractor.extract`` on CPU tensors made before timing, PyTorch at one thread,
+  is timed; one measured round after a warm-up). Their backends hand files to the peer, so their figures include writing and reading
   two NIfTI files; ``extra_info['peer_seconds']`` is the peer's own call (reading included), which
   ``benchmarks/summary.py`` reports. MIRP gets the re-segmentation range ``[ROI minimum, inf)``
   (its fixed bin size needs a lower bound; the bins are then radrepro's). Nyxus computes its
@@ -28,8 +30,10 @@ Run with ``.venv/bin/python -m pytest benchmarks/speed/test_case_speed.py --benc
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import tempfile
+import warnings
 
 import numpy as np
 import pytest
@@ -44,11 +48,11 @@ PEERS = {  # name -> (module to find, how to run it)
     "mirp": ("mirp", "backend"),
     "nyxus": ("nyxus", "backend"),
     "flash-radiomics": ("flash_radiomics", "backend"),
-    "fastrad": ("fastrad", None),
+    "fastrad": ("fastrad", "torch"),
 }
 # flash-radiomics writes an HDF5 file of every extraction (image, mask, features): into this folder
 _FLASH_HDF5 = tempfile.TemporaryDirectory(prefix="radrepro-bench-flash-")
-ROUNDS = {"radrepro-ibsi": 5, "radrepro-pyradiomics": 10, "pyradiomics": 5, "mirp": 1, "nyxus": 3, "flash-radiomics": 5}
+ROUNDS = {"radrepro-ibsi": 5, "radrepro-pyradiomics": 10, "pyradiomics": 5, "mirp": 1, "nyxus": 3, "flash-radiomics": 5, "fastrad": 1}
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +119,28 @@ def _runner(extractor: str, img, msk, families: tuple[str, ...] | None = None):
     raise ValueError(extractor)
 
 
+def _fastrad_runner(img, msk):
+    """fastrad's ``FeatureExtractor.extract`` on the case as PyTorch CPU tensors (its pyradiomics classes,
+    bin width 25), with PyTorch at one thread."""
+    import SimpleITK as sitk
+    import torch
+    from fastrad import FeatureExtractor, FeatureSettings, Mask, MedicalImage
+
+    torch.set_num_threads(1)
+    spacing = tuple(float(v) for v in img.GetSpacing()[::-1])  # (z, y, x)
+    image = MedicalImage(torch.from_numpy(sitk.GetArrayFromImage(img).astype(np.float32)), spacing)
+    mask = Mask(torch.from_numpy((sitk.GetArrayFromImage(msk) == SETTINGS.label).astype(np.float32)), spacing)
+    settings = FeatureSettings(device="cpu", bin_width=float(SETTINGS.bin_width))
+    extractor = FeatureExtractor(settings)
+
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # its note on anisotropic spacing
+            return extractor.extract(image, mask)
+
+    return run, {"feature_classes": settings.feature_classes, "bin_width": settings.bin_width, "device": "cpu"}
+
+
 def _count(result) -> int:
     return sum(1 for k in result.keys() if not str(k).startswith("diagnostics_"))
 
@@ -165,6 +191,14 @@ def test_peer_extraction(benchmark, record, rounds, images, case, peer):
         result = benchmark.pedantic(run, rounds=rounds(ROUNDS[peer]), iterations=1, warmup_rounds=1)
         benchmark.extra_info["n_features"] = _count(result)
         assert _count(result) == 107
+        return
+    if peer == "fastrad":  # PyTorch on the CPU, one thread; tensors made before timing, its extract timed
+        run, settings = _fastrad_runner(img, msk)
+        benchmark.group = f"case {case}"
+        record(kind="case", extractor=peer, settings=settings, peer_version=importlib.metadata.version("fastrad"), **info)
+        result = benchmark.pedantic(run, rounds=rounds(ROUNDS[peer]), iterations=1, warmup_rounds=1)
+        benchmark.extra_info["n_features"] = len(result)
+        assert len(result) >= 100
         return
     backend = get_extractor(peer)
     case_obj = Case(case, img, msk)
