@@ -219,6 +219,12 @@ def _sq_distance(zc, yc, xc, az, ay, ax, bz, by, bx):
 
 
 @jit
+def _cross(pr, pe, o, a, b):
+    """z of the cross product (a - o) x (b - o) of lattice points ``(pr, pe)``: > 0 for a left turn."""
+    return (pr[a] - pr[o]) * (pe[b] - pe[o]) - (pe[a] - pe[o]) * (pr[b] - pr[o])
+
+
+@jit
 def _plane_hulls(axis, lo, hi, zc, yc, xc):
     """Largest squared distance between vertices of one plane, over the planes of ``axis``, and which
     row extremes are vertices of their plane's convex hull.
@@ -259,7 +265,7 @@ def _plane_hulls(axis, lo, hi, zc, yc, xc):
                 while k >= 2:
                     o = hull[k - 2]
                     a = hull[k - 1]
-                    if (pr[a] - pr[o]) * (pe[i] - pe[o]) - (pe[a] - pe[o]) * (pr[i] - pr[o]) > 0:
+                    if _cross(pr, pe, o, a, i) > 0:
                         break
                     k -= 1
                 hull[k] = i
@@ -269,7 +275,7 @@ def _plane_hulls(axis, lo, hi, zc, yc, xc):
                 while k >= lower:
                     o = hull[k - 2]
                     a = hull[k - 1]
-                    if (pr[a] - pr[o]) * (pe[i] - pe[o]) - (pe[a] - pe[o]) * (pr[i] - pr[o]) > 0:
+                    if _cross(pr, pe, o, a, i) > 0:
                         break
                     k -= 1
                 hull[k] = i
